@@ -37,8 +37,9 @@ lint: setup ## yamllint, ansible-lint (production profile), ruff
 	ruff check .
 	ruff format --check .
 
-sanity: setup ## ansible-test sanity from a temporary ansible_collections tree
+sanity: setup ## ansible-test sanity from a temporary ansible_collections tree, and Galaxy's import checks
 	scripts/sanity.sh $(SANITY_ROOT)
+	scripts/galaxy-import.sh .cache/build
 
 unit: setup ## Unit tests (pytest)
 	pytest tests/unit
