@@ -11,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(VENV)/collections
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup host-setup lint sanity unit integration molecule test lab changelog build clean
+.PHONY: help setup host-setup lint sanity unit integration molecule test lab build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,9 +31,10 @@ $(COLL_LINK):
 host-setup: ## Docker engine, debootstrap and the systemd base images for Molecule (root)
 	scripts/host-setup.sh
 
-lint: setup ## yamllint, ansible-lint (production profile), ruff
+lint: setup ## yamllint, ansible-lint (production profile), changelog fragments, ruff
 	yamllint -s .
 	ansible-lint --offline
+	antsibull-changelog lint
 	ruff check .
 	ruff format --check .
 
@@ -54,9 +55,6 @@ test: lint sanity unit integration molecule ## Everything CI runs
 
 lab: setup host-setup ## The main job: site.yml against a local 3-node lab (kube-master, kubenode-1, kubenode-2)
 	scripts/lab.sh up
-
-changelog: setup ## Lint changelog fragments and render CHANGELOG.rst
-	antsibull-changelog lint
 
 build: setup ## Build the collection tarball
 	ansible-galaxy collection build --force --output-path .cache/build

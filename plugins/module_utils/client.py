@@ -1,0 +1,300 @@
+# Copyright: kubeforge maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HTTP client for the Kubernetes API: stdlib only, keep-alive connection per thread, retries."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import ssl
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urlencode, urlsplit
+
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
+    HTTP_FORBIDDEN,
+    HTTP_TOO_MANY_REQUESTS,
+    HTTP_UNAUTHORIZED,
+    KubeforgeError,
+)
+from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeconfig import connection_settings, run_exec_plugin
+
+APPLY_PATCH = "application/apply-patch+yaml"
+MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC_PATCH = "application/strategic-merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+
+_RETRY_STATUS = frozenset((HTTP_TOO_MANY_REQUESTS, 500, 502, 503, 504))
+_HTTP_ERROR = 400
+_CONNECTION_ERRORS = (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine, socket.timeout)
+
+
+def _retry_after(headers, attempt):
+    value = headers.get("Retry-After") if headers else None
+    if value:
+        try:
+            return min(max(float(value), 0.0), 30.0)
+        except ValueError:
+            pass
+    return min(0.1 * (2**attempt), 5.0)
+
+
+def _status_error(status, reason, body, method, path):
+    """KubeforgeError from an error response, using the Kubernetes Status object when there is one."""
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    message = data.get("message") or (body.decode(errors="replace").strip()[:300] if body else "") or reason
+    details = data.get("details") or {}
+    causes = details.get("causes") or []
+    if status == HTTP_UNAUTHORIZED:
+        message = "authentication failed (401 Unauthorized): the token or client certificate was rejected"
+    elif status == HTTP_FORBIDDEN and not data:
+        message = f"forbidden (403) for {method} {path}"
+    return KubeforgeError(
+        message,
+        status=status,
+        reason=data.get("reason") or reason,
+        causes=causes,
+        details=details,
+    )
+
+
+class ApiClient:
+    """Talks to one API server.
+
+    ``request()`` is safe to call from many threads: each thread keeps its own keep-alive connection.
+    Retries with backoff on 429/5xx and dropped connections (honouring ``Retry-After``) unless the call
+    passes ``retry=False``.
+    """
+
+    def __init__(self, settings, timeout=30.0, retries=5):
+        self.settings = settings
+        self.timeout = timeout
+        self.retries = retries
+        url = urlsplit(settings.server)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise KubeforgeError(f"server URL {settings.server!r} (from {settings.source}) is not an http(s) URL")
+        self.scheme = url.scheme
+        self.hostname = url.hostname
+        self.port = url.port or (443 if url.scheme == "https" else 80)
+        self.base_path = url.path.rstrip("/")
+        self.server = settings.server
+        self._local = threading.local()
+        self._connections = []
+        self._lock = threading.Lock()
+        self._ssl_context = self._make_ssl_context() if self.scheme == "https" else None
+        self._token = None
+        self._token_lock = threading.Lock()
+
+    @classmethod
+    def from_params(cls, params):
+        """Build from the AUTH_ARG_SPEC options of a module."""
+        settings = connection_settings(params)
+        return cls(settings, timeout=params.get("request_timeout") or 30.0)
+
+    # --- TLS and credentials -------------------------------------------------------------------------
+    def _make_ssl_context(self):
+        settings = self.settings
+        try:
+            context = ssl.create_default_context(cafile=settings.ca_file, cadata=settings.ca_data)
+        except (OSError, ssl.SSLError) as exc:
+            raise KubeforgeError(f"cannot load the CA certificate for {self.server}: {exc}") from exc
+        if settings.insecure:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        cert_data, key_data = settings.cert_data, settings.key_data
+        if settings.exec_config and not settings.token:
+            status = run_exec_plugin(settings.exec_config)
+            if status.get("clientCertificateData"):
+                cert_data = status["clientCertificateData"].encode()
+                key_data = (status.get("clientKeyData") or "").encode()
+            self._exec_token = status.get("token")
+        if cert_data or settings.cert_file:
+            self._load_client_cert(context, cert_data, key_data)
+        return context
+
+    def _load_client_cert(self, context, cert_data, key_data):
+        settings = self.settings
+        temp_paths = []
+        try:
+            paths = []
+            for data, path in ((cert_data, settings.cert_file), (key_data, settings.key_file)):
+                if data:
+                    handle, temp = tempfile.mkstemp(prefix="kubeforge-", suffix=".pem")
+                    temp_paths.append(temp)
+                    with os.fdopen(handle, "wb") as out:
+                        out.write(data)
+                    paths.append(temp)
+                else:
+                    paths.append(path)
+            context.load_cert_chain(paths[0], paths[1])
+        except (OSError, ssl.SSLError) as exc:
+            raise KubeforgeError(f"cannot load the client certificate/key from {settings.source}: {exc}") from exc
+        finally:
+            for temp in temp_paths:
+                os.unlink(temp)
+
+    def _authorization(self):
+        settings = self.settings
+        token = settings.bearer_token()
+        if not token and settings.exec_config:
+            token = getattr(self, "_exec_token", None)
+            if token is None:
+                with self._token_lock:
+                    self._exec_token = run_exec_plugin(settings.exec_config).get("token")
+                token = self._exec_token
+        return "Bearer " + token if token else None
+
+    # --- connections ---------------------------------------------------------------------------------
+    def _connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.scheme == "https":
+                conn = http.client.HTTPSConnection(
+                    self.hostname, self.port, timeout=self.timeout, context=self._ssl_context
+                )
+            else:
+                conn = http.client.HTTPConnection(self.hostname, self.port, timeout=self.timeout)
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _drop_connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def close(self):
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections = []
+        self._local = threading.local()
+
+    def _transport_error(self, exc):
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return KubeforgeError(
+                f"TLS verification of {self.server} failed: {exc.verify_message or exc}; set ca_cert (or the "
+                "kubeconfig's certificate-authority) to the CA that signed the API server's certificate"
+            )
+        if isinstance(exc, ssl.SSLError):
+            return KubeforgeError(f"TLS error talking to {self.server}: {exc}")
+        reason = getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
+        return KubeforgeError(f"cannot reach the API server at {self.server} ({self.settings.source}): {reason}")
+
+    # --- requests ------------------------------------------------------------------------------------
+    def url_path(self, path, query=None):
+        if query:
+            items = [(k, v) for k, v in query.items() if v is not None and v != ""]
+            if items:
+                path = f"{path}?{urlencode(items, doseq=True)}"
+        return self.base_path + path
+
+    def request(self, method, path, body=None, query=None, **options):
+        """Send one request; return the parsed JSON body (``None`` when empty).
+
+        Raises KubeforgeError with the HTTP status, the Status reason and its causes on errors.
+        ``retry=False`` turns off the retries on 429/5xx (connection resets are still retried once,
+        before any response).
+        """
+        content_type, retry, raw = options.get("content_type"), options.get("retry", True), options.get("raw", False)
+        full_path = self.url_path(path, query)
+        headers = {"Accept": "application/json", "User-Agent": "kubeforge.cluster"}
+        authorization = self._authorization()
+        if authorization:
+            headers["Authorization"] = authorization
+        payload = None
+        if body is not None:
+            payload = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+            headers["Content-Type"] = content_type or "application/json"
+        attempts = self.retries if retry else 0
+        attempt = 0
+        while True:
+            conn = self._connection()
+            try:
+                conn.request(method, full_path, body=payload, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+            except _CONNECTION_ERRORS as exc:
+                self._drop_connection()
+                if attempt < max(attempts, 1):
+                    time.sleep(0 if attempt == 0 else _retry_after(None, attempt))
+                    attempt += 1
+                    continue
+                raise self._transport_error(exc) from exc
+            except (OSError, ssl.SSLError) as exc:
+                self._drop_connection()
+                raise self._transport_error(exc) from exc
+            if response.will_close:
+                self._drop_connection()
+            status = response.status
+            if status < _HTTP_ERROR:
+                if raw:
+                    return data
+                return json.loads(data) if data else None
+            if status in _RETRY_STATUS and attempt < attempts:
+                time.sleep(_retry_after(response.headers, attempt))
+                attempt += 1
+                continue
+            error = _status_error(status, response.reason, data, method, full_path)
+            if status == HTTP_TOO_MANY_REQUESTS:
+                error.details = dict(error.details or {}, retryAfterSeconds=_retry_after(response.headers, 0))
+            raise error
+
+    def get(self, path, query=None, **kwargs):
+        return self.request("GET", path, query=query, **kwargs)
+
+    def list_all(self, path, query=None, limit=500):
+        """Every item of a list endpoint, following ``continue`` tokens; returns (items, list metadata)."""
+        query = dict(query or {}, limit=limit)
+        items = []
+        while True:
+            page = self.request("GET", path, query=query)
+            items.extend(page.get("items") or [])
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items, page
+            query["continue"] = token
+
+    def map(self, fn, items, workers=8):
+        """``[fn(item) for item in items]`` run on up to ``workers`` threads, results in order.
+
+        Each result is either the return value or the KubeforgeError the call raised (never raised here),
+        so a caller can report every failure of a batch at once.
+        """
+        items = list(items)
+
+        def _call(item):
+            try:
+                return fn(item)
+            except KubeforgeError as exc:
+                return exc
+
+        if len(items) <= 1 or workers <= 1:
+            return [_call(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            return list(pool.map(_call, items))
+
+
+def resource_path(resource, name=None, namespace=None, subresource=None):
+    """URL path of a resource (see discovery.Resource) or one of its objects/subresources."""
+    prefix = f"/api/{resource.version}" if not resource.group else f"/apis/{resource.group}/{resource.version}"
+    parts = [prefix]
+    if resource.namespaced and namespace:
+        parts.append("namespaces/{}".format(quote(namespace, safe="")))
+    parts.append(resource.plural)
+    if name:
+        parts.append(quote(name, safe=""))
+        if subresource:
+            parts.append(subresource)
+    return "/".join(parts)

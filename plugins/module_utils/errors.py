@@ -1,0 +1,80 @@
+# Copyright: kubeforge maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one exception type of the collection's Kubernetes client layer."""
+
+from __future__ import annotations
+
+HTTP_UNAUTHORIZED = 401
+HTTP_FORBIDDEN = 403
+HTTP_NOT_FOUND = 404
+HTTP_CONFLICT = 409
+HTTP_TOO_MANY_REQUESTS = 429
+
+
+def describe_object(obj):
+    """Short reference to a manifest or live object: ``Kind/namespace/name`` (namespace omitted when unset)."""
+    if not isinstance(obj, dict):
+        return None
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    kind = obj.get("kind") or "<no kind>"
+    name = meta.get("name") or meta.get("generateName") or "<no name>"
+    namespace = meta.get("namespace")
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+class KubeforgeError(Exception):
+    """Every failure of the client layer, rendered as one clear message.
+
+    ``msg`` says what went wrong; ``status``/``reason`` come from the HTTP response or the Kubernetes
+    ``Status`` object; ``causes`` is the list of ``{field, message, reason}`` details (422 validation
+    errors, SSA conflicts); ``ref`` names the object (``Kind/namespace/name``) the error is about.
+    """
+
+    def __init__(self, msg, status=None, **info):
+        self.msg = msg
+        self.status = status
+        self.reason = info.get("reason")
+        self.causes = list(info.get("causes") or [])
+        self.ref = info.get("ref")
+        self.details = info.get("details")
+        self.partial = info.get("partial")  # result keys of work already done (e.g. changed) when failing late
+        super().__init__(self.render())
+
+    def with_ref(self, ref):
+        """Return the same error attached to the object ``ref`` (kept when already set)."""
+        if not self.ref and ref:
+            self.ref = ref
+            self.args = (self.render(),)
+        return self
+
+    def render(self):
+        text = self.msg
+        if self.ref and self.ref not in text:
+            text = f"{self.ref}: {text}"
+        lines = []
+        for cause in self.causes:
+            field = cause.get("field")
+            message = cause.get("message") or cause.get("reason") or ""
+            if field and field not in message:
+                lines.append(f"{field}: {message}")
+            elif message:
+                lines.append(message)
+        if lines:
+            text += " (" + "; ".join(lines) + ")"
+        return text
+
+    def __str__(self):
+        return self.render()
+
+    def to_result(self):
+        """Extra keys for ``fail_json``: status, reason and causes when known."""
+        result = dict(self.partial or {})
+        if self.status is not None:
+            result["status"] = self.status
+        if self.reason:
+            result["reason"] = self.reason
+        if self.causes:
+            result["causes"] = self.causes
+        if self.ref:
+            result["object"] = self.ref
+        return result

@@ -1,0 +1,101 @@
+# Copyright: kubeforge maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Logic of the thin modules secret, expose, autoscale and run: build a manifest, apply it like resource does."""
+
+from __future__ import annotations
+
+from ansible_collections.kubeforge.cluster.plugins.module_utils import builders
+from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import apply_manifests, default_namespace
+
+STATE_ARG = {"state": {"type": "str", "default": "present", "choices": ["present", "absent"]}}
+TARGET_ARGS = {
+    "name": {"type": "str", "required": True},
+    "kind": {"type": "str", "default": "Deployment"},
+    "api_version": {"type": "str", "default": "apps/v1"},
+}
+
+SECRET_ARGS = {
+    "name": {"type": "str", "required": True},
+    "type": {"type": "str", "default": "Opaque"},
+    "literals": {"type": "dict", "no_log": True},
+    "from_file": {"type": "list", "elements": "path"},
+    "labels": {"type": "dict"},
+    "annotations": {"type": "dict"},
+}
+
+EXPOSE_ARGS = {
+    "service_name": {"type": "str"},
+    "type": {"type": "str", "default": "ClusterIP", "choices": ["ClusterIP", "NodePort", "LoadBalancer"]},
+    "port": {"type": "int"},
+    "port_name": {"type": "str"},
+    "target_port": {"type": "raw"},
+    "node_port": {"type": "int"},
+    "protocol": {"type": "str", "choices": ["TCP", "UDP", "SCTP"]},
+    "selector": {"type": "dict"},
+    "labels": {"type": "dict"},
+}
+
+AUTOSCALE_ARGS = {
+    "hpa_name": {"type": "str"},
+    "min_replicas": {"type": "int"},
+    "max_replicas": {"type": "int", "required": True},
+    "cpu_percent": {"type": "int"},
+    "labels": {"type": "dict"},
+}
+
+RUN_ARGS = {
+    "name": {"type": "str", "required": True},
+    "image": {"type": "str"},
+    "kind": {"type": "str", "default": "Pod", "choices": ["Pod", "Deployment"]},
+    "replicas": {"type": "int"},
+    "labels": {"type": "dict"},
+    "port": {"type": "int"},
+    "env": {"type": "dict"},
+    "command": {"type": "list", "elements": "str"},
+    "args": {"type": "list", "elements": "str"},
+    "container_name": {"type": "str"},
+    "image_pull_policy": {"type": "str", "choices": ["Always", "IfNotPresent", "Never"]},
+    "restart_policy": {"type": "str", "choices": ["Always", "OnFailure", "Never"]},
+}
+
+
+def _absent(module, client, api_version, kind, name):
+    manifest = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
+    return apply_manifests(module, client, [manifest])
+
+
+def run_secret(module, client):
+    params = module.params
+    if params["state"] == "absent":
+        return _absent(module, client, "v1", "Secret", params["name"])
+    return apply_manifests(module, client, [builders.secret_manifest(params)])
+
+
+def run_expose(module, client):
+    params = module.params
+    namespace = default_namespace(module, client)
+    name = params.get("service_name") or params["name"]
+    if params["state"] == "absent":
+        return _absent(module, client, "v1", "Service", name)
+    _resource, workload = builders.read_workload(client, params, namespace)
+    return apply_manifests(module, client, [builders.service_manifest(params, workload, namespace)])
+
+
+def run_autoscale(module, client):
+    params = module.params
+    namespace = default_namespace(module, client)
+    if params["state"] == "absent":
+        return _absent(
+            module, client, "autoscaling/v2", "HorizontalPodAutoscaler", params.get("hpa_name") or params["name"]
+        )
+    resource, _workload = builders.read_workload(client, params, namespace)
+    return apply_manifests(module, client, [builders.hpa_manifest(params, resource, namespace)])
+
+
+def run_run(module, client):
+    params = module.params
+    namespace = default_namespace(module, client)
+    if params["state"] == "absent":
+        api_version = "v1" if params["kind"] == "Pod" else "apps/v1"
+        return _absent(module, client, api_version, params["kind"], params["name"])
+    return apply_manifests(module, client, [builders.run_manifest(params, namespace)])

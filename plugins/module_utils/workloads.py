@@ -1,0 +1,216 @@
+# Copyright: kubeforge maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Logic of kubeforge.cluster.scale and kubeforge.cluster.rollout."""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import MERGE_PATCH, resource_path
+from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Discovery
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
+    HTTP_CONFLICT,
+    HTTP_NOT_FOUND,
+    KubeforgeError,
+)
+from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import strip_noise, to_yaml
+from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import default_namespace
+from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import readiness, wait_for
+
+SCALE_ARGS = {
+    "name": {"type": "str", "required": True},
+    "kind": {"type": "str", "default": "Deployment"},
+    "api_version": {"type": "str", "default": "apps/v1"},
+    "namespace": {"type": "str"},
+    "replicas": {"type": "int", "required": True},
+    "current_replicas": {"type": "int"},
+}
+
+ROLLOUT_ARGS = {
+    "name": {"type": "str", "required": True},
+    "kind": {"type": "str", "default": "Deployment", "choices": ["Deployment", "DaemonSet", "StatefulSet"]},
+    "namespace": {"type": "str"},
+    "action": {"type": "str", "default": "status", "choices": ["status", "restart", "undo", "history"]},
+    "to_revision": {"type": "int", "default": 0},
+}
+
+_REVISION = "deployment.kubernetes.io/revision"
+_CHANGE_CAUSE = "kubernetes.io/change-cause"
+_RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+_POD_TEMPLATE_HASH = "pod-template-hash"
+
+
+def _target(module, client, api_version):
+    params = module.params
+    resource = Discovery(client).resolve(api_version, params["kind"])
+    namespace = default_namespace(module, client) if resource.namespaced else None
+    try:
+        live = client.request("GET", resource_path(resource, params["name"], namespace))
+    except KubeforgeError as exc:
+        if exc.status == HTTP_NOT_FOUND:
+            raise KubeforgeError(f"{resource.kind} {namespace}/{params['name']} not found (name)") from None
+        raise
+    return resource, namespace, live
+
+
+def _ref(resource, namespace, name):
+    return f"{resource.kind}/{namespace}/{name}"
+
+
+def _wait_ready(module, client, resource, namespace):
+    params = module.params
+    if params.get("wait") and not module.check_mode:
+        return wait_for(client, [(resource, params["name"], namespace)], params["wait_timeout"], params["wait_sleep"])
+    return None
+
+
+def run_scale(module, client):
+    """Set replicas through the scale subresource (optionally only when the current count matches)."""
+    params = module.params
+    resource, namespace, _live = _target(module, client, params["api_version"])
+    ref = _ref(resource, namespace, params["name"])
+    if "scale" not in resource.subresources:
+        raise KubeforgeError(f"{resource.kind} has no scale subresource (kind)", ref=ref)
+    path = resource_path(resource, params["name"], namespace, "scale")
+    scale = client.request("GET", path)
+    current = (scale.get("spec") or {}).get("replicas", 0)
+    if params.get("current_replicas") is not None and params["current_replicas"] != current:
+        raise KubeforgeError(
+            f"current_replicas is {params['current_replicas']} but the live object has {current} replicas; not scaled",
+            ref=ref,
+        )
+    result = {"changed": current != params["replicas"], "replicas": params["replicas"], "previous_replicas": current}
+    if module._diff:
+        result["diff"] = {
+            "before_header": ref,
+            "after_header": ref,
+            "before": f"replicas: {current}\n",
+            "after": f"replicas: {params['replicas']}\n",
+        }
+    if result["changed"]:
+        # PUT with the resourceVersion just read: a concurrent change fails with a conflict instead of being lost.
+        body = dict(scale, spec=dict(scale.get("spec") or {}, replicas=params["replicas"]))
+        query = {"dryRun": "All"} if module.check_mode else None
+        try:
+            client.request("PUT", path, body=body, query=query)
+        except KubeforgeError as exc:
+            if exc.status == HTTP_CONFLICT:
+                exc.msg = "the replicas changed while scaling (conflict); run again"
+            raise exc.with_ref(ref) from None
+    _wait_ready(module, client, resource, namespace)
+    return result
+
+
+def _owned(client, resource_name, owner, namespace):
+    """Children of ``owner`` found through its selector: ReplicaSets or ControllerRevisions."""
+    labels = ((owner.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    items, _page = client.list_all(f"/apis/apps/v1/namespaces/{namespace}/{resource_name}", {"labelSelector": selector})
+    uid = owner["metadata"]["uid"]
+    return [
+        i for i in items if any(o.get("uid") == uid for o in (i.get("metadata") or {}).get("ownerReferences") or [])
+    ]
+
+
+def _history(client, resource, live, namespace):
+    """Revisions of a workload, oldest first: ``{revision, change_cause, name, template}``."""
+    if resource.kind == "Deployment":
+        entries = []
+        for rs in _owned(client, "replicasets", live, namespace):
+            annotations = rs["metadata"].get("annotations") or {}
+            if _REVISION not in annotations:
+                continue
+            entries.append(
+                {
+                    "revision": int(annotations[_REVISION]),
+                    "change_cause": annotations.get(_CHANGE_CAUSE),
+                    "name": rs["metadata"]["name"],
+                    "template": (rs.get("spec") or {}).get("template"),
+                }
+            )
+    else:
+        entries = [
+            {
+                "revision": int(cr.get("revision") or 0),
+                "change_cause": (cr["metadata"].get("annotations") or {}).get(_CHANGE_CAUSE),
+                "name": cr["metadata"]["name"],
+                "template": None,
+            }
+            for cr in _owned(client, "controllerrevisions", live, namespace)
+        ]
+    return sorted(entries, key=lambda e: e["revision"])
+
+
+def _template_without_hash(template):
+    template = dict(template or {})
+    meta = dict(template.get("metadata") or {})
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k != _POD_TEMPLATE_HASH}
+    meta["labels"] = labels
+    template["metadata"] = meta
+    return template
+
+
+def _undo(client, resource, live, namespace, to_revision):
+    if resource.kind != "Deployment":
+        raise KubeforgeError("undo supports Deployments only (kind)")
+    history = _history(client, resource, live, namespace)
+    current = int(((live.get("metadata") or {}).get("annotations") or {}).get(_REVISION, 0))
+    if to_revision:
+        target = next((e for e in history if e["revision"] == to_revision), None)
+        if target is None:
+            known = ", ".join(str(e["revision"]) for e in history) or "none"
+            raise KubeforgeError(f"revision {to_revision} not found (to_revision); known revisions: {known}")
+    else:
+        older = [e for e in history if e["revision"] < current]
+        if not older:
+            raise KubeforgeError("no previous revision to roll back to")
+        target = older[-1]
+    template = _template_without_hash(target["template"])
+    if template == (live.get("spec") or {}).get("template"):
+        return None, target["revision"]
+    return {"spec": {"template": template}}, target["revision"]
+
+
+def run_rollout(module, client):
+    params = module.params
+    resource, namespace, live = _target(module, client, "apps/v1")
+    ref = _ref(resource, namespace, params["name"])
+    action = params["action"]
+    result = {"changed": False}
+    if action == "history":
+        history = _history(client, resource, live, namespace)
+        result["revisions"] = [{k: v for k, v in e.items() if k != "template"} for e in history]
+        return result
+    patch = None
+    if action == "restart":
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        patch = {"spec": {"template": {"metadata": {"annotations": {_RESTARTED_AT: now}}}}}
+    elif action == "undo":
+        patch, result["revision"] = _undo(client, resource, live, namespace, params["to_revision"])
+    if patch is not None:
+        query = {"dryRun": "All"} if module.check_mode else None
+        try:
+            after = client.request(
+                "PATCH",
+                resource_path(resource, params["name"], namespace),
+                body=patch,
+                query=query,
+                content_type=MERGE_PATCH,
+            )
+        except KubeforgeError as exc:
+            raise exc.with_ref(ref) from None
+        result["changed"] = True
+        if module._diff:
+            result["diff"] = {
+                "before_header": ref,
+                "after_header": ref,
+                "before": to_yaml((strip_noise(live).get("spec") or {}).get("template")),
+                "after": to_yaml((strip_noise(after).get("spec") or {}).get("template")),
+            }
+        live = after
+    final = _wait_ready(module, client, resource, namespace)
+    if final:
+        live = next(iter(final.values()))
+    ready, reason = readiness(resource, live, client)
+    result.update({"ready": ready, "status": reason})
+    return result

@@ -1,0 +1,52 @@
+#!/usr/bin/python
+# Copyright: kubeforge maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import AUTH_ARG_SPEC, merge_specs
+from ansible_collections.kubeforge.cluster.plugins.module_utils.node import run_node
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import run_module
+
+NODE_ARG_SPEC = {
+    "name": {"type": "list", "elements": "str", "aliases": ["nodes"]},
+    "label_selector": {"type": "str"},
+    "all_nodes": {"type": "bool"},
+    "state": {"type": "str", "default": "present", "choices": ["present", "cordoned", "drained", "uncordoned"]},
+    "labels": {"type": "dict"},
+    "taints": {
+        "type": "list",
+        "elements": "dict",
+        "options": {
+            "key": {"type": "str", "required": True, "no_log": False},
+            "value": {"type": "str"},
+            "effect": {"type": "str", "choices": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        },
+    },
+    "ignore_daemonsets": {"type": "bool", "default": False},
+    "delete_emptydir_data": {"type": "bool", "default": False},
+    "force": {"type": "bool", "default": False},
+    "pod_selector": {"type": "str"},
+    "grace_period": {"type": "int"},
+    "disable_eviction": {"type": "bool", "default": False},
+    "timeout": {"type": "int", "default": 300},
+    "poll_interval": {"type": "float", "default": 0.5},
+    "parallel": {"type": "int", "default": 16},
+    "wait_ready": {"type": "bool", "default": False},
+}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=merge_specs(AUTH_ARG_SPEC, NODE_ARG_SPEC),
+        mutually_exclusive=[("name", "label_selector"), ("name", "all_nodes")],
+        required_one_of=[("name", "label_selector", "all_nodes")],
+        supports_check_mode=True,
+    )
+    run_module(module, run_node)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Run `molecule test` for every scenario under extensions/molecule (or only those named as arguments),
+# one after the other, print one summary line per scenario with its time, and exit non-zero when any failed.
+# Logs: .cache/molecule/<scenario>.log (also streamed). Needs the test images: run scripts/host-setup.sh first.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO_ROOT=$PWD
+export PATH="$REPO_ROOT/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$REPO_ROOT/.venv/collections}"
+export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}"
+LOG_DIR="$REPO_ROOT/.cache/molecule"
+mkdir -p "$LOG_DIR"
+
+if [[ $# -gt 0 ]]; then
+    scenarios=("$@")
+else
+    mapfile -t scenarios < <(find extensions/molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' |
+        xargs -rn1 basename | sort)
+fi
+[[ ${#scenarios[@]} -gt 0 ]] || {
+    echo "molecule-all: no scenarios under extensions/molecule" >&2
+    exit 1
+}
+
+summary=()
+failed=0
+start_all=$SECONDS
+for scenario in "${scenarios[@]}"; do
+    echo "=== molecule test -s $scenario"
+    start=$SECONDS
+    if molecule test -s "$scenario" 2>&1 | tee "$LOG_DIR/$scenario.log"; then
+        result=PASS
+    else
+        result=FAIL
+        failed=$((failed + 1))
+    fi
+    summary+=("$(printf '%-14s %s %4d s  (log: .cache/molecule/%s.log)' "$scenario" "$result" $((SECONDS - start)) "$scenario")")
+done
+
+echo "=== molecule summary"
+printf '%s\n' "${summary[@]}"
+echo "total: ${#scenarios[@]} scenarios, $failed failed, $((SECONDS - start_all)) s"
+[[ $failed -eq 0 ]]

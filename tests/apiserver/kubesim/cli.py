@@ -1,0 +1,58 @@
+"""Command line: `serve --port PORT --kubeconfig FILE` prints `ready https://127.0.0.1:PORT` once listening."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import threading
+
+from .bootstrap import bootstrap
+from .certs import Pki
+from .controllers import Controllers
+from .server import make_server
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="serve", description="Kubernetes API test server (kubesim).")
+    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 picks a free one)")
+    parser.add_argument("--kubeconfig", required=True, help="where to write the kubeconfig")
+    parser.add_argument(
+        "--pod-stop-seconds",
+        type=float,
+        default=0.2,
+        help="how long simulated containers take to stop after a graceful delete",
+    )
+    parser.add_argument("--ready-delay", type=float, default=0.1, help="seconds from binding a pod to Ready")
+    parser.add_argument("--no-controllers", action="store_true", help="run the API only (no controllers)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    pki = Pki()
+    server, api = make_server(args.port, pki, vars(args))
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    pki.write_kubeconfig(args.kubeconfig, url)
+    bootstrap(api)
+    controllers = None if args.no_controllers else Controllers(api, args)
+    if controllers:
+        controllers.start()
+
+    def _stop(signum, frame):
+        del signum, frame
+        server.stopping.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print(f"ready {url}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        if controllers:
+            controllers.stop()
+        server.server_close()
+        shutil.rmtree(pki.dir, ignore_errors=True)
+    return 0

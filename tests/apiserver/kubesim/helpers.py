@@ -1,0 +1,44 @@
+"""Helpers for tests: register simulated nodes."""
+
+from __future__ import annotations
+
+from .client import KubeClient
+
+HTTP_CREATED = 201
+
+
+def _client(client_or_url):
+    if hasattr(client_or_url, "request"):
+        return client_or_url
+    return KubeClient(client_or_url)  # a kubeconfig path
+
+
+def add_nodes(client_or_url, n, prefix="node", labels=None, taints=None):
+    """Create n Nodes `<prefix>-0..n-1` (the kubelet simulator makes them Ready); returns their names.
+
+    client_or_url: anything with `.request(method, path, body)` (the `apiserver` fixture, a KubeClient) or the
+    path of a kubeconfig.
+    """
+    client = _client(client_or_url)
+    names = []
+    for index in range(n):
+        name = f"{prefix}-{index}"
+        body = {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": name,
+                "labels": {
+                    "kubernetes.io/hostname": name,
+                    "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": "amd64",
+                    **(labels or {}),
+                },
+            },
+            "spec": {"taints": list(taints)} if taints else {},
+        }
+        status, answer = client.request("POST", "/api/v1/nodes", body)
+        if status != HTTP_CREATED:
+            raise RuntimeError(f"creating node {name} failed: {status} {answer}")
+        names.append(name)
+    return names

@@ -1,0 +1,50 @@
+"""Collection-level checks: every module is documented, listed by ansible-doc and grouped for module_defaults."""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
+# Modules that run commands on a host instead of calling the Kubernetes API stay out of the `k8s` group.
+HOST_MODULES = {"kubeadm_token"}
+
+
+def _ansible_doc(*args):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".venv" / "collections"))
+    out = subprocess.run(
+        ["ansible-doc", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    return out.stdout
+
+
+def test_collection_has_modules():
+    assert MODULES, "plugins/modules holds no module"
+
+
+def test_ansible_doc_lists_every_module():
+    listed = json.loads(_ansible_doc("-l", "kubeforge.cluster", "--json"))
+    assert sorted(name.removeprefix("kubeforge.cluster.") for name in listed) == MODULES
+
+
+def test_every_module_renders_with_examples_and_attributes():
+    docs = json.loads(_ansible_doc("--json", *[f"kubeforge.cluster.{m}" for m in MODULES]))
+    for name in MODULES:
+        entry = docs[f"kubeforge.cluster.{name}"]
+        assert entry["examples"].strip(), f"{name} has no EXAMPLES"
+        attributes = entry["doc"].get("attributes", {})
+        assert {"check_mode", "diff_mode"} <= set(attributes), f"{name} does not declare check_mode/diff_mode"
+
+
+def test_action_group_holds_every_api_module():
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    assert sorted(runtime["action_groups"]["k8s"]) == sorted(set(MODULES) - HOST_MODULES)
+
+
+def test_galaxy_metadata():
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    assert (galaxy["namespace"], galaxy["name"]) == ("kubeforge", "cluster")
+    assert galaxy["version"].count(".") == 2
