@@ -50,7 +50,9 @@ class ActionModule(ActionBase):
         path = self._find_needle("templates", template)
         text = trust_as_template(self._loader.get_text_file_contents(path))
         templar = self._templar.copy_with_new_env(available_variables=task_vars)
-        return flatten(templar.template(text, escape_backslashes=False), path)
+        rendered = templar.template(text, escape_backslashes=False)
+        # Plain text for the YAML parser (ansible-core 2.19+ returns a tagged str subclass).
+        return flatten(rendered if isinstance(rendered, (dict, list)) else str(rendered), path)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

@@ -132,14 +132,17 @@ class Item:
         return out
 
 
-def _comparable(obj):
-    """Object without the fields a dry-run may report differently from a no-op write."""
-    meta = dict(obj.get("metadata") or {})
-    meta.pop("resourceVersion", None)
-    meta["managedFields"] = [
-        {k: v for k, v in entry.items() if k != "time"} for entry in meta.get("managedFields") or []
+def _comparable(obj, manager):
+    """What an apply by ``manager`` can change: the object without status and server bookkeeping, plus the
+    manager's own managedFields entries (other managers' entries move whenever controllers write status)."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("resourceVersion", "managedFields")}
+    owned = [
+        {k: v for k, v in entry.items() if k != "time"}
+        for entry in (obj.get("metadata") or {}).get("managedFields") or []
+        if entry.get("manager") == manager
     ]
-    return dict(obj, metadata=meta)
+    body = {k: v for k, v in obj.items() if k not in ("status", "metadata")}
+    return body, meta, sorted(owned, key=lambda e: (e.get("operation", ""), e.get("subresource", "")))
 
 
 def _resource_version(obj):
@@ -316,11 +319,15 @@ class Batch:
     def dry_run(self, items):
         """Server dry-run apply of every item; sets ``dry`` and the predicted ``action``."""
 
+        manager = self.options.get("field_manager") or "kubeforge"
+
         def _one(item):
             item.dry = self._apply_one(item, dry_run=True)
+            if item.live is not None and _resource_version(item.dry) != _resource_version(item.live):
+                item.live = self.client.request("GET", item.path())  # changed since read (a controller wrote)
             if item.live is None:
                 item.action = "created"
-            elif _comparable(item.dry) == _comparable(item.live):
+            elif _comparable(item.dry, manager) == _comparable(item.live, manager):
                 item.action = "unchanged"
             else:
                 item.action = "configured"
@@ -544,7 +551,8 @@ class Batch:
             if isinstance(outcome, KubeforgeError):
                 raise outcome
             resource, objs = outcome
-            for obj in objs:
+            for listed in objs:
+                obj = dict(listed, apiVersion=resource.api_version, kind=resource.kind)
                 meta = obj.get("metadata") or {}
                 item = Item(obj, resource, meta.get("name"), meta.get("namespace"))
                 if item.key not in keep:

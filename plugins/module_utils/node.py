@@ -29,7 +29,10 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _NODE_RESOURCE = Resource("", "v1", {"kind": "Node", "name": "nodes", "namespaced": False}, ["status"])
 _PATCH_ATTEMPTS = 5
 _BACKOFF_FIRST = 0.5
-_BACKOFF_MAX = 5.0
+_BACKOFF_MAX = 2.0
+# Eviction answers retried with back-off: 429 (a PodDisruptionBudget allows no disruption now) and 409 (the
+# budget or the pod changed meanwhile, and the pod is still the one to evict).
+_RETRY_STATUS = (HTTP_TOO_MANY_REQUESTS, HTTP_CONFLICT)
 
 
 # --- paths and references ----------------------------------------------------------------------------
@@ -292,7 +295,7 @@ class Drainer:
     """Drains nodes through one ApiClient: classify the pods, evict them in parallel, wait until they are gone.
 
     A 429 on an eviction (a PodDisruptionBudget has no disruption to spare) is retried per pod with
-    exponential back-off (0.5 s doubling to 5 s) until ``timeout``; the PDB is named in the failure.
+    exponential back-off (0.5 s doubling to 2 s, then every 2 s) until ``timeout``; the PDB is named in the failure.
     Removal goes with a uid precondition, and waiting compares uids, so a replacement pod of the same
     name (StatefulSet) is never mistaken for the old one.
     """
@@ -384,6 +387,8 @@ class Drainer:
         ]
 
     def _blocked_reason(self, pod, exc):
+        if exc.status != HTTP_TOO_MANY_REQUESTS:
+            return f"eviction conflict, retrying: {exc}"
         pdbs = self._blocking_pdbs(pod)
         detail = "; ".join(c.get("message") for c in exc.causes if c.get("message")) or exc.msg
         if pdbs:
@@ -398,13 +403,18 @@ class Drainer:
         """
         deadline = self._clock() + self.options["timeout"]
         state = _DrainState(plan)
+        workers = self.options["parallel"]
         while True:
             now = self._clock()
             due = [pod for uid, pod in state.pending.items() if state.retry_at[uid] <= now]
-            results = self.client.map(self._remove, due, workers=self.options["parallel"]) if due else []
+            results = self.client.map(self._remove, due, workers=workers) if due else []
+            # Retries go out from this thread over its one keep-alive connection: a budget that blocks for minutes
+            # would otherwise open a new connection per worker thread every round.
+            workers = 1
             for pod, outcome in zip(due, results):
-                if isinstance(outcome, KubeforgeError) and outcome.status == HTTP_TOO_MANY_REQUESTS:
-                    state.blocked(pod, self._blocked_reason(pod, outcome), self._clock())
+                if isinstance(outcome, KubeforgeError) and outcome.status in _RETRY_STATUS:
+                    kind = "DisruptionBudget" if outcome.status == HTTP_TOO_MANY_REQUESTS else "Conflict"
+                    state.blocked(pod, (kind, self._blocked_reason(pod, outcome)), self._clock())
                 else:
                     state.done(pod, outcome)
             if state.waiting:
@@ -437,7 +447,7 @@ class _DrainState:
         self.removed = []
 
     def blocked(self, pod, reason, now):
-        """The eviction got a 429: retry later with exponential back-off."""
+        """The eviction got a 429 or 409: retry later with exponential back-off. ``reason``: (kind, text)."""
         uid = pod["metadata"]["uid"]
         self.reasons[uid] = reason
         self.attempts[uid] += 1
@@ -460,8 +470,8 @@ class _DrainState:
             {"field": pod_ref(pod), "message": why, "reason": "EvictionFailed"} for pod, why in self.failed.values()
         ]
         for uid, pod in self.pending.items():
-            why = self.reasons.get(uid, "not evicted yet")
-            causes.append({"field": pod_ref(pod), "message": why, "reason": "DisruptionBudget"})
+            kind, why = self.reasons.get(uid, ("NotEvicted", "not evicted yet"))
+            causes.append({"field": pod_ref(pod), "message": why, "reason": kind})
         for pod in self.waiting.values():
             causes.append({"field": pod_ref(pod), "message": "evicted but still terminating", "reason": "Terminating"})
         return KubeforgeError(

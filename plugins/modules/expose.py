@@ -6,26 +6,21 @@
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kubeforge.cluster.plugins.module_utils.args import (
-    APPLY_ARG_SPEC,
-    AUTH_ARG_SPEC,
-    WAIT_ARG_SPEC,
-    merge_specs,
-)
+from ansible_collections.kubeforge.cluster.plugins.module_utils import args
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import run_module
 from ansible_collections.kubeforge.cluster.plugins.module_utils.verbs import (
     EXPOSE_ARGS,
     STATE_ARG,
     TARGET_ARGS,
     run_expose,
 )
-from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=merge_specs(AUTH_ARG_SPEC, APPLY_ARG_SPEC, WAIT_ARG_SPEC, STATE_ARG, TARGET_ARGS, EXPOSE_ARGS),
-        supports_check_mode=True,
+    spec = args.merge_specs(
+        args.AUTH_ARG_SPEC, args.APPLY_ARG_SPEC, args.WAIT_ARG_SPEC, STATE_ARG, TARGET_ARGS, EXPOSE_ARGS
     )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     run_module(module, run_expose)
 
 

@@ -1,28 +1,23 @@
 #!/usr/bin/python
 # Copyright: kubeforge maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-
 # Documentation: resource.yml next to this file.
 
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kubeforge.cluster.plugins.module_utils.args import (
-    APPLY_ARG_SPEC,
-    AUTH_ARG_SPEC,
-    WAIT_ARG_SPEC,
-    merge_specs,
-)
+from ansible_collections.kubeforge.cluster.plugins.module_utils import args
 from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import RESOURCE_ARGS, run_resource
 from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import run_module
 
 
 def main():
+    spec = args.merge_specs(args.AUTH_ARG_SPEC, args.APPLY_ARG_SPEC, args.WAIT_ARG_SPEC, RESOURCE_ARGS)
     module = AnsibleModule(
-        argument_spec=merge_specs(AUTH_ARG_SPEC, APPLY_ARG_SPEC, WAIT_ARG_SPEC, RESOURCE_ARGS),
+        argument_spec=spec,
+        supports_check_mode=True,
         mutually_exclusive=[("definition", "src", "template")],
         required_if=[("prune", True, ("apply_set",))],
-        supports_check_mode=True,
     )
     run_module(module, run_resource)
 

@@ -6,16 +6,14 @@
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kubeforge.cluster.plugins.module_utils.args import AUTH_ARG_SPEC, WAIT_ARG_SPEC, merge_specs
+from ansible_collections.kubeforge.cluster.plugins.module_utils import args
 from ansible_collections.kubeforge.cluster.plugins.module_utils.info import INFO_ARGS, run_info
 from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=merge_specs(AUTH_ARG_SPEC, WAIT_ARG_SPEC, INFO_ARGS),
-        supports_check_mode=True,
-    )
+    spec = args.merge_specs(args.AUTH_ARG_SPEC, args.WAIT_ARG_SPEC, INFO_ARGS)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     run_module(module, run_info)
 
 

@@ -703,6 +703,11 @@ class Api:
         return listing
 
     # ---- internal writes used by the controllers ----------------------------------------------
+    @staticmethod
+    def ctx_for(res, obj, manager="kube-controller-manager"):
+        meta = obj["metadata"]
+        return Ctx(res, meta.get("namespace"), meta["name"], query={"fieldManager": manager})
+
     def system_write(self, key, new, manager="kube-controller-manager", subresource="status"):
         """Store a controller's change to an object (caller holds the lock, new is a fresh copy)."""
         res = resources.STORAGE[key]

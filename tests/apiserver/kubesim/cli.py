@@ -32,7 +32,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     pki = Pki()
-    server, api = make_server(args.port, pki, vars(args))
+    server, api = make_server(args.port, pki, {**vars(args), "ca_pem": pki.ca_pem.decode()})
     url = f"https://127.0.0.1:{server.server_address[1]}"
     pki.write_kubeconfig(args.kubeconfig, url)
     bootstrap(api)

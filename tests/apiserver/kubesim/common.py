@@ -48,23 +48,31 @@ def owner_reference(owner, block=True):
     }
 
 
-def set_condition(conditions, ctype, status, reason, message, update_time=False):
-    """Set a condition, keeping lastTransitionTime when the status does not change."""
+def set_condition(conditions, ctype, status, reason, message):
+    """Set a condition, keeping lastTransitionTime when the status does not change.
+
+    Returns (condition, whether reason or message changed).
+    """
     now = now_iso()
     for cond in conditions:
         if cond.get("type") != ctype:
             continue
         if cond.get("status") != status:
             cond["lastTransitionTime"] = now
-        if update_time and (cond.get("reason") != reason or cond.get("message") != message):
-            cond["lastUpdateTime"] = now
+        changed = cond.get("reason") != reason or cond.get("message") != message or cond.get("status") != status
         cond.update(status=status, reason=reason, message=message)
-        return conditions
+        return cond, changed
     cond = {"type": ctype, "status": status, "lastTransitionTime": now, "reason": reason, "message": message}
-    if update_time:
-        cond["lastUpdateTime"] = now
     conditions.append(cond)
-    return conditions
+    return cond, True
+
+
+def set_timed_condition(conditions, ctype, status, reason, message):
+    """set_condition plus lastUpdateTime (Deployment conditions)."""
+    cond, changed = set_condition(conditions, ctype, status, reason, message)
+    if changed or "lastUpdateTime" not in cond:
+        cond["lastUpdateTime"] = now_iso()
+    return cond
 
 
 def condition(obj, ctype):

@@ -11,7 +11,6 @@ import time
 import traceback
 
 from . import resources, workloads
-from .common import MANAGER, now_ts, parse_time
 from .nodes import Kubelet, NodeSimulator, Scheduler
 
 _IDLE_WAIT = 0.5
@@ -175,10 +174,12 @@ class Controllers:
                     "metadata": {
                         "name": "kube-root-ca.crt",
                         "namespace": name,
-                        "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to "
-                                        "verify the kube-apiserver when using internal endpoints such as the "
-                                        "internal service IP or kubernetes.default.svc. No other usage is "
-                                        "guaranteed across distributions of Kubernetes clusters."},
+                        "annotations": {
+                            "kubernetes.io/description": "Contains a CA bundle that can be used to "
+                            "verify the kube-apiserver when using internal endpoints such as the "
+                            "internal service IP or kubernetes.default.svc. No other usage is "
+                            "guaranteed across distributions of Kubernetes clusters."
+                        },
                     },
                     "data": {"ca.crt": ca},
                 },
@@ -220,8 +221,9 @@ class GarbageCollector:
         del key
         for dep_key, dep in self._dependents(uid, namespace):
             refs = dep["metadata"].get("ownerReferences") or []
-            alive = [r for r in refs if r.get("uid") != uid and self._owner_alive(r, dep["metadata"].get(
-                "namespace", ""))]
+            alive = [
+                r for r in refs if r.get("uid") != uid and self._owner_alive(r, dep["metadata"].get("namespace", ""))
+            ]
             if alive:
                 new = copy.deepcopy(dep)
                 new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
@@ -255,9 +257,8 @@ class GarbageCollector:
 
     def _delete_foreground(self, key, obj):
         res = resources.STORAGE[key]
-        from_ctx = {"propagationPolicy": "Foreground"}
         ctx = self.api.ctx_for(res, obj)
-        self.api.delete_locked(ctx, obj, from_ctx)
+        self.api.delete_locked(ctx, obj, {"propagationPolicy": "Foreground"})
 
     def _drop_finalizer(self, key, obj, finalizer):
         new = copy.deepcopy(obj)
@@ -271,6 +272,3 @@ class GarbageCollector:
             self.api.system_write(key, new, "garbage-collector", "")
             return
         self.api.finish(key, obj)
-
-
-__all__ = ["MANAGER", "Controllers", "now_ts", "parse_time"]

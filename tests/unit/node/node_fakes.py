@@ -52,6 +52,7 @@ class FakeClient:
         self.daemonsets = set()
         self.pdbs = {}
         self.calls = []
+        self.map_workers = []
         self.stop_polls = 1
         self.evict_hook = None
         self.conflicts = 0
@@ -101,6 +102,7 @@ class FakeClient:
         return page["items"], page
 
     def map(self, fn, items, workers=8):
+        self.map_workers.append(workers)
         results = []
         for item in items:
             try:

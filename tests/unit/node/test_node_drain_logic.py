@@ -103,6 +103,34 @@ def test_drain_retries_429_with_backoff_then_succeeds(fake, clock):
     # three refusals then the accepted eviction; back-off doubles from 0.5 s
     assert [c[0] for c in fake.calls if c[0] == "POST"] == ["POST"] * 4
     assert clock.sleeps[:3] == [0.5, 1.0, 2.0]
+    assert fake.map_workers == [16, 1, 1, 1], "retries go out from one thread"
+
+
+def test_drain_retries_a_conflict_on_the_same_pod(fake, clock):
+    fake.add_node("n1", unschedulable=True)
+    fake.add_pod("web-0")
+    conflicts = [1]
+
+    def _hook(_pod):
+        if conflicts[0]:
+            conflicts[0] -= 1
+            raise KubeforgeError("Operation cannot be fulfilled on poddisruptionbudgets", status=409)
+
+    fake.evict_hook = _hook
+    result, _changed = node_utils.drain_node(_drainer(fake, clock), "n1")
+    assert result["evicted"] == ["default/web-0"]
+    assert [c[0] for c in fake.calls if c[0] == "POST"] == ["POST", "POST"]
+
+
+def test_drain_persistent_conflict_times_out_naming_it(fake, clock):
+    fake.add_node("n1", unschedulable=True)
+    fake.add_pod("web-0")
+    fake.evict_hook = lambda pod: (_ for _ in ()).throw(KubeforgeError("the object has been modified", status=409))
+    with pytest.raises(KubeforgeError, match="timed out after 5s draining: 1 pod left") as caught:
+        node_utils.drain_node(_drainer(fake, clock, timeout=5), "n1")
+    cause = caught.value.causes[0]
+    assert cause["reason"] == "Conflict"
+    assert cause["message"] == "eviction conflict, retrying: the object has been modified"
 
 
 def test_drain_times_out_naming_the_pdb_and_the_pods_left(fake, clock):
@@ -133,7 +161,7 @@ def test_drain_times_out_naming_the_pdb_and_the_pods_left(fake, clock):
         "eviction blocked by PodDisruptionBudget default/web-pdb: The disruption budget web-pdb needs 1 healthy pods"
     )
     assert causes["default/db-0"]["reason"] == "Terminating"
-    timeout, max_backoff = 20, 5.0
+    timeout, max_backoff = 20, 2.0
     assert timeout <= clock.now - 1000.0 <= timeout + DEFAULT_POLL
     assert max(clock.sleeps) <= max_backoff
 

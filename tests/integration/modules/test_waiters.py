@@ -1,0 +1,203 @@
+"""Every waiter of kubeforge.cluster.resource, on a private server without controllers: a helper thread plays
+the controllers by writing each object's status, so readiness is reached exactly when the test says so."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+
+import pytest
+
+HTTP_OK = 200
+MERGE = "application/merge-patch+json"
+NAMESPACE = "waiters"
+READY_AFTER = 1.5
+
+
+def _workload(api_version, kind, name, spec_extra=None, pod_in_template=True):
+    labels = {"app": name}
+    pod = {"containers": [{"name": "c", "image": "busybox"}]}
+    spec = {"selector": {"matchLabels": labels}} if api_version == "apps/v1" or kind == "Job" else {}
+    if kind == "ReplicationController":
+        spec = {"selector": labels}
+    if pod_in_template:
+        if kind == "Job":
+            pod["restartPolicy"] = "Never"
+            spec = {}
+        spec["template"] = {"metadata": {"labels": labels}, "spec": pod}
+    spec.update(spec_extra or {})
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": NAMESPACE}, "spec": spec}
+
+
+def _objects():
+    return [
+        _workload("apps/v1", "Deployment", "deploy", {"replicas": 2}),
+        _workload("apps/v1", "ReplicaSet", "rs", {"replicas": 2}),
+        _workload("v1", "ReplicationController", "rc", {"replicas": 2}),
+        _workload("apps/v1", "DaemonSet", "ds"),
+        _workload("apps/v1", "StatefulSet", "sts", {"replicas": 1, "serviceName": "sts"}),
+        _workload("batch/v1", "Job", "job"),
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "pod", "namespace": NAMESPACE},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "svc", "namespace": NAMESPACE},
+            "spec": {"selector": {"app": "deploy"}, "ports": [{"port": 80}]},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "lb", "namespace": NAMESPACE},
+            "spec": {"type": "LoadBalancer", "selector": {"app": "deploy"}, "ports": [{"port": 80}]},
+        },
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "hpa", "namespace": NAMESPACE},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "deploy"},
+                "maxReplicas": 3,
+            },
+        },
+    ]
+
+
+def _ready_status(obj):
+    generation = obj["metadata"].get("generation", 1)
+    replicated = {"observedGeneration": generation, "replicas": 2, "readyReplicas": 2, "availableReplicas": 2}
+    statuses = {
+        "Deployment": dict(replicated, updatedReplicas=2),
+        "ReplicaSet": replicated,
+        "ReplicationController": replicated,
+        "DaemonSet": {
+            "observedGeneration": generation,
+            "desiredNumberScheduled": 1,
+            "currentNumberScheduled": 1,
+            "updatedNumberScheduled": 1,
+            "numberAvailable": 1,
+            "numberReady": 1,
+            "numberMisscheduled": 0,
+        },
+        "StatefulSet": {
+            "observedGeneration": generation,
+            "replicas": 1,
+            "readyReplicas": 1,
+            "updatedReplicas": 1,
+            "currentRevision": "sts-1",
+            "updateRevision": "sts-1",
+        },
+        "Job": {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]},
+        "Pod": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+        "Service": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}},
+        "HorizontalPodAutoscaler": {
+            "currentReplicas": 2,
+            "desiredReplicas": 2,
+            "conditions": [{"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric"}],
+        },
+    }
+    return statuses[obj["kind"]]
+
+
+def _path(obj):
+    plural = {
+        "Deployment": "deployments",
+        "ReplicaSet": "replicasets",
+        "DaemonSet": "daemonsets",
+        "StatefulSet": "statefulsets",
+        "Job": "jobs",
+        "ReplicationController": "replicationcontrollers",
+        "Pod": "pods",
+        "Service": "services",
+        "HorizontalPodAutoscaler": "horizontalpodautoscalers",
+    }[obj["kind"]]
+    prefix = "/api/v1" if obj["apiVersion"] == "v1" else f"/apis/{obj['apiVersion']}"
+    return f"{prefix}/namespaces/{NAMESPACE}/{plural}/{obj['metadata']['name']}"
+
+
+def _play_controllers(server, objects, stop):
+    """Once READY_AFTER seconds passed and the objects exist, write ready statuses and the Service endpoints."""
+    started = time.monotonic()
+    pending = list(objects)
+    while pending and not stop.is_set():
+        time.sleep(0.2)
+        if time.monotonic() - started < READY_AFTER:
+            continue
+        for obj in list(pending):
+            status, live = server.request("GET", _path(obj))
+            if status != HTTP_OK:
+                continue
+            server.request("PATCH", _path(obj) + "/status", {"status": _ready_status(live)}, MERGE)
+            pending.remove(obj)
+    endpoints = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "svc", "namespace": NAMESPACE},
+        "subsets": [{"addresses": [{"ip": "10.0.0.5"}], "ports": [{"port": 80}]}],
+    }
+    server.request("POST", f"/api/v1/namespaces/{NAMESPACE}/endpoints", endpoints)
+    server.request(
+        "POST",
+        f"/api/v1/namespaces/{NAMESPACE}/endpoints",
+        dict(endpoints, metadata={"name": "lb", "namespace": NAMESPACE}),
+    )
+
+
+@pytest.fixture
+def bare_server(apiserver_factory):
+    server = apiserver_factory("--no-controllers")
+    server.request(
+        "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    )
+    return server
+
+
+def test_every_waiter_and_the_timeout_message(playbook, bare_server):
+    objects = _objects()
+    stop = threading.Event()
+    helper = threading.Thread(target=_play_controllers, args=(bare_server, objects, stop), daemon=True)
+    helper.start()
+    stuck = _workload("apps/v1", "Deployment", "stuck", {"replicas": 1})
+    try:
+        run = playbook(
+            [
+                {
+                    "name": "all ready",
+                    "kubeforge.cluster.resource": {
+                        "definition": objects,
+                        "wait": True,
+                        "wait_timeout": 60,
+                        "wait_sleep": 0.3,
+                    },
+                },
+                {
+                    "name": "never ready",
+                    "ignore_errors": True,
+                    "kubeforge.cluster.resource": {
+                        "definition": [stuck],
+                        "wait": True,
+                        "wait_timeout": 2,
+                        "wait_sleep": 0.5,
+                    },
+                },
+            ],
+            kubeconfig=bare_server.kubeconfig,
+        )
+    finally:
+        stop.set()
+        helper.join(10)
+    ready, never = run.tasks
+    assert not ready.failed, ready.msg
+    assert ready.changed
+    end, start = (datetime.datetime.fromisoformat(t.replace("Z", "+00:00")) for t in ready.duration)
+    assert (end - start).total_seconds() >= READY_AFTER, "the task returned before the objects were ready"
+    assert never.failed and never.changed, "the Deployment was created before the wait timed out"
+    assert never.msg == (
+        f"timed out after 2s waiting for readiness: Deployment/{NAMESPACE}/stuck: "
+        "the controller has not observed generation 1 yet (observed None)"
+    )

@@ -1,0 +1,240 @@
+"""resource_info, scale and rollout against the API test server."""
+
+from __future__ import annotations
+
+import pytest
+
+HTTP_OK = 200
+REPLICAS = 3
+INITIAL_REPLICAS = 2
+RC_TARGET = 2
+MERGE = "application/merge-patch+json"
+BARE_NS = "rollouts"
+
+
+def _deploy(name, namespace, replicas=2, image="nginx:1.25"):
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"tier": "web"}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": image}]}},
+        },
+    }
+
+
+def _apply(objects):
+    return {"name": "setup", "kubeforge.cluster.resource": {"definition": objects}}
+
+
+def test_resource_info_get_list_selectors_and_all_namespaces(playbook, namespace):
+    cms = [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"cm-{i}", "namespace": namespace, "labels": {"app": "a" if i % 2 else "b"}},
+        }
+        for i in range(4)
+    ]
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": namespace},
+        "stringData": {"token": "shh-very-secret-value"},
+    }
+    run = playbook(
+        [
+            _apply([*cms, secret]),
+            {
+                "name": "get",
+                "kubeforge.cluster.resource_info": {"kind": "ConfigMap", "name": "cm-1", "namespace": namespace},
+            },
+            {
+                "name": "missing",
+                "kubeforge.cluster.resource_info": {"kind": "ConfigMap", "name": "nope", "namespace": namespace},
+            },
+            {
+                "name": "selected",
+                "kubeforge.cluster.resource_info": {
+                    "kind": "configmaps",
+                    "namespace": namespace,
+                    "label_selectors": ["app=a"],
+                },
+            },
+            {
+                "name": "everywhere",
+                "kubeforge.cluster.resource_info": {
+                    "kind": "ConfigMap",
+                    "all_namespaces": True,
+                    "field_selectors": [f"metadata.namespace={namespace}"],
+                },
+            },
+            {
+                "name": "secret",
+                "kubeforge.cluster.resource_info": {"kind": "Secret", "name": "s", "namespace": namespace},
+            },
+        ]
+    )
+    assert run.rc == 0, run.stdout
+    get = run.task("get").result["resources"]
+    assert [r["metadata"]["name"] for r in get] == ["cm-1"]
+    assert "managedFields" not in get[0]["metadata"]
+    assert run.task("missing").result["resources"] == []
+    assert sorted(r["metadata"]["name"] for r in run.task("selected").result["resources"]) == ["cm-1", "cm-3"]
+    everywhere = {r["metadata"]["name"] for r in run.task("everywhere").result["resources"]}
+    assert {"cm-0", "cm-1", "cm-2", "cm-3"} <= everywhere
+    assert run.task("secret").result["resources"][0]["data"] == {"token": "<redacted>"}
+    assert "shh-very-secret-value" not in run.output
+    assert not any(t.changed for t in run.tasks[1:])
+
+
+def test_scale_idempotent_precondition_and_check_mode(playbook, apiserver, namespace):
+    scale = {"name": "hello-deploy", "namespace": namespace, "replicas": REPLICAS}
+    run = playbook(
+        [
+            _apply([_deploy("hello-deploy", namespace)]),
+            {"name": "scale", "kubeforge.cluster.scale": scale},
+            {"name": "again", "kubeforge.cluster.scale": scale},
+            {
+                "name": "precondition",
+                "ignore_errors": True,
+                "kubeforge.cluster.scale": dict(scale, replicas=5, current_replicas=1),
+            },
+        ]
+    )
+    assert run.task("scale").changed and run.task("scale").result["previous_replicas"] == INITIAL_REPLICAS
+    assert not run.task("again").changed
+    precondition = run.task("precondition")
+    assert precondition.failed and "current_replicas is 1 but the live object has 3 replicas" in precondition.msg
+    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/hello-deploy"
+    check = playbook([{"kubeforge.cluster.scale": dict(scale, replicas=7)}], check=True, diff=True)
+    assert check.last.changed and check.last.diff[0]["after"] == "replicas: 7\n"
+    assert apiserver.request("GET", path)[1]["spec"]["replicas"] == REPLICAS
+
+
+def test_scale_replication_controller(playbook, apiserver, namespace):
+    rc = {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "hello-rc", "namespace": namespace},
+        "spec": {
+            "replicas": 5,
+            "selector": {"app": "hello-rc"},
+            "template": {
+                "metadata": {"labels": {"app": "hello-rc"}},
+                "spec": {"containers": [{"name": "hello-pod", "image": "ganeshhp/docker-ci:latest"}]},
+            },
+        },
+    }
+    run = playbook(
+        [
+            _apply([rc]),
+            {
+                "kubeforge.cluster.scale": {
+                    "api_version": "v1",
+                    "kind": "ReplicationController",
+                    "name": "hello-rc",
+                    "namespace": namespace,
+                    "current_replicas": 5,
+                    "replicas": RC_TARGET,
+                }
+            },
+        ]
+    )
+    assert run.rc == 0 and run.last.changed, run.stdout
+    status, body = apiserver.request("GET", f"/api/v1/namespaces/{namespace}/replicationcontrollers/hello-rc")
+    assert status == HTTP_OK and body["spec"]["replicas"] == RC_TARGET
+
+
+@pytest.fixture
+def bare_server(apiserver_factory):
+    """A server without controllers: the test writes the ReplicaSets a Deployment controller would."""
+    server = apiserver_factory("--no-controllers")
+    server.request(
+        "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": BARE_NS}}
+    )
+    return server
+
+
+def _replicaset(deploy, revision, image, cause=None):
+    template = {
+        "metadata": {"labels": {"app": "hello-deploy", "pod-template-hash": f"h{revision}"}},
+        "spec": {"containers": [{"name": "web", "image": image}]},
+    }
+    annotations = {"deployment.kubernetes.io/revision": str(revision)}
+    if cause:
+        annotations["kubernetes.io/change-cause"] = cause
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": f"hello-deploy-h{revision}",
+            "namespace": BARE_NS,
+            "labels": {"app": "hello-deploy", "pod-template-hash": f"h{revision}"},
+            "annotations": annotations,
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": "hello-deploy",
+                    "uid": deploy["metadata"]["uid"],
+                    "controller": True,
+                }
+            ],
+        },
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"app": "hello-deploy", "pod-template-hash": f"h{revision}"}},
+            "template": template,
+        },
+    }
+
+
+def test_rollout_history_undo_restart_status(playbook, bare_server):
+    path = f"/apis/apps/v1/namespaces/{BARE_NS}/deployments/hello-deploy"
+    target = {"name": "hello-deploy", "namespace": BARE_NS}
+    setup = playbook(
+        [_apply([_deploy("hello-deploy", BARE_NS, image="nginx:1.26")])], kubeconfig=bare_server.kubeconfig
+    )
+    assert setup.rc == 0, setup.stdout
+    deploy = bare_server.request("GET", path)[1]
+    for revision, image in ((1, "nginx:1.25"), (2, "nginx:1.26")):
+        bare_server.request(
+            "POST",
+            f"/apis/apps/v1/namespaces/{BARE_NS}/replicasets",
+            _replicaset(deploy, revision, image, "image update" if image == "nginx:1.26" else None),
+        )
+    bare_server.request("PATCH", path, {"metadata": {"annotations": {"deployment.kubernetes.io/revision": "2"}}}, MERGE)
+    run = playbook(
+        [
+            {"name": "history", "kubeforge.cluster.rollout": dict(target, action="history")},
+            {"name": "undo", "kubeforge.cluster.rollout": dict(target, action="undo")},
+            {"name": "undo again", "kubeforge.cluster.rollout": dict(target, action="undo", to_revision=1)},
+            {
+                "name": "bad revision",
+                "ignore_errors": True,
+                "kubeforge.cluster.rollout": dict(target, action="undo", to_revision=9),
+            },
+            {"name": "restart", "kubeforge.cluster.rollout": dict(target, action="restart")},
+            {"name": "status", "kubeforge.cluster.rollout": target},
+        ],
+        kubeconfig=bare_server.kubeconfig,
+        diff=True,
+    )
+    history = run.task("history").result["revisions"]
+    assert [(h["revision"], h["change_cause"]) for h in history] == [(1, None), (2, "image update")]
+    undo = run.task("undo")
+    assert undo.changed and undo.result["revision"] == 1
+    assert "nginx:1.26" in undo.diff[0]["before"] and "nginx:1.25" in undo.diff[0]["after"]
+    assert not run.task("undo again").changed
+    assert "revision 9 not found (to_revision); known revisions: 1, 2" in run.task("bad revision").msg
+    assert run.task("restart").changed
+    live = bare_server.request("GET", path)[1]
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25"
+    assert "kubectl.kubernetes.io/restartedAt" in live["spec"]["template"]["metadata"]["annotations"]
+    status = run.task("status")
+    assert not status.changed and status.result["ready"] is False
+    assert "not observed generation" in status.result["status"]
