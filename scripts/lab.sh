@@ -22,9 +22,15 @@ export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$PWD/.venv/collectio
 
 die() { echo "lab: $*" >&2; exit 1; }
 
+is_lab_container() {
+    [ "$(docker inspect -f '{{ index .Config.Labels "kubeforge-lab" }}' "$1" 2>/dev/null)" = 1 ]
+}
+
 create_host() {
     local name=$1
     if docker container inspect "$name" >/dev/null 2>&1; then
+        is_lab_container "$name" ||
+            die "a container named $name exists and is not a lab container (a Molecule scenario?); remove it first"
         docker start "$name" >/dev/null
         return
     fi
@@ -63,7 +69,7 @@ up() {
 down() {
     for host in "${LAB_HOSTS[@]}"; do
         if docker container inspect "$host" >/dev/null 2>&1; then
-            [ "$(docker inspect -f '{{ index .Config.Labels "kubeforge-lab" }}' "$host")" = 1 ] ||
+            is_lab_container "$host" ||
                 die "$host is not a lab container (a Molecule scenario may be running); not removing it"
             docker rm -f "$host" >/dev/null
         fi

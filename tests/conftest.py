@@ -2,81 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import importlib
 import os
-import select
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "apiserver"))
 
-KubeClient = importlib.import_module("kubesim.client").KubeClient
-add_nodes = importlib.import_module("kubesim.helpers").add_nodes
-
-SERVE = HERE / "apiserver" / "serve"
-START_TIMEOUT = 20
-STOP_TIMEOUT = 5
+ApiServer = importlib.import_module("kubesim.testing").ApiServer
 HTTP_CREATED = 201
-HTTP_OK = 200
-__all__ = ["ApiServer", "add_nodes"]
-
-
-class ApiServer:
-    """A running kubesim process."""
-
-    context = "kubesim"
-    token_context = "kubesim-token"
-    contexts = ("kubesim", "kubesim-token")
-
-    def __init__(self, workdir, options=()):
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.kubeconfig = str(workdir / "kubeconfig")
-        self.ca_file = str(workdir / "ca.crt")
-        cmd = [sys.executable, str(SERVE), "--port", "0", "--kubeconfig", self.kubeconfig, *options]
-        with open(workdir / "server.log", "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=str(HERE.parent))
-        self.pid = self.proc.pid
-        self.url = self._wait_ready()
-        with open(self.kubeconfig) as handle:
-            config = yaml.safe_load(handle)
-        Path(self.ca_file).write_bytes(base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]))
-        self.token = next(u["user"]["token"] for u in config["users"] if "token" in u["user"])
-        self.client = KubeClient(self.kubeconfig, self.token_context)
-
-    def _wait_ready(self):
-        ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT)
-        line = self.proc.stdout.readline().decode().strip() if ready else ""
-        if not line.startswith("ready "):
-            self.stop()
-            raise RuntimeError(f"kubesim did not start: {line!r}")
-        return line.split(" ", 1)[1]
-
-    def request(self, method, path, body=None, content_type="application/json", headers=None):
-        """(status, JSON body) of one HTTPS request authenticated with the bearer token."""
-        return self.client.request(method, path, body, content_type, headers)
-
-    def add_nodes(self, n, prefix="node", labels=None, taints=None):
-        return add_nodes(self, n, prefix, labels, taints)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if hasattr(self, "client"):
-            self.client.close()
-        self.proc.stdout.close()
 
 
 @pytest.fixture(scope="session")
@@ -117,4 +55,4 @@ def namespace(apiserver, request):
 
 def pytest_report_header(config):
     del config
-    return f"kubesim: {SERVE} (KUBECONFIG_REAL={os.environ.get('KUBECONFIG_REAL', '')})"
+    return f"kubesim: {HERE / 'apiserver' / 'serve'} (KUBECONFIG_REAL={os.environ.get('KUBECONFIG_REAL', '')})"

@@ -9,8 +9,8 @@ Tools, each run in the same way a user runs it (a fresh process):
 Scenarios:
   plain       N Deployment pods and one DaemonSet pod on the node.
   pdb         the same plus a PodDisruptionBudget minAvailable=N that blocks every eviction until the benchmark
-              scales the Deployment to 2N (--scale-after seconds after the tool started, default 8 s: late
-              enough that every tool, ansible-playbook start-up included, has met the budget).
+              scales the Deployment to 2N, --scale-after seconds (3) after the tool cordoned the node (every tool
+              cordons, then evicts at once, so each has met the budget by then, whatever its start-up time).
 
 Every run gets a fresh private kubesim server (tests/apiserver) whose kubelet simulator keeps a deleted pod
 terminating for --stop-seconds (the pods' graceful termination, the same for all tools). Reports medians.
@@ -90,6 +90,22 @@ def prepare(server, pods, scenario):
     return cluster
 
 
+def _scale_mid_drain(cluster, replicas, delay, stop):
+    """Once the tool has cordoned the node, wait ``delay`` seconds, then scale web to ``replicas``."""
+    while not stop.is_set():
+        if cluster.node()["spec"].get("unschedulable"):
+            if not stop.wait(delay):
+                cluster.scale("web", replicas)
+            return
+        stop.wait(0.05)
+
+
+def _failure_message(output):
+    marker = '"msg": "'
+    start = output.find(marker)
+    return output[start + len(marker) :].split('"', 1)[0][:160] if start >= 0 else output.strip()[-160:]
+
+
 def one_run(tool, scenario, args):
     with tempfile.TemporaryDirectory(prefix="bench-drain-") as tmp:
         workdir = Path(tmp)
@@ -97,9 +113,11 @@ def one_run(tool, scenario, args):
         try:
             cluster = prepare(server, args.pods, scenario)
             env = node_cluster._SHARED.ansible_env(workdir)
-            scaler = None
+            stop, scaler = threading.Event(), None
             if scenario == "pdb":
-                scaler = threading.Timer(args.scale_after, cluster.scale, ("web", 2 * args.pods))
+                scaler = threading.Thread(
+                    target=_scale_mid_drain, args=(cluster, 2 * args.pods, args.scale_after, stop)
+                )
             start = time.monotonic()
             if scaler:
                 scaler.start()
@@ -114,14 +132,17 @@ def one_run(tool, scenario, args):
             )
             elapsed = time.monotonic() - start
             if scaler:
-                scaler.cancel()
+                stop.set()
                 scaler.join()
             left = [p for p in cluster.pods() if p["metadata"]["labels"].get("app") == "web"]
             cluster.client.close()
         finally:
             server.stop()
     ok = proc.returncode == 0 and not left
-    return {"tool": tool, "scenario": scenario, "seconds": round(elapsed, 2), "ok": ok, "rc": proc.returncode}
+    run = {"tool": tool, "scenario": scenario, "seconds": round(elapsed, 2), "ok": ok, "rc": proc.returncode}
+    if proc.returncode:
+        run["error"] = _failure_message(proc.stdout + proc.stderr)
+    return run
 
 
 def summarize(runs):
@@ -149,7 +170,8 @@ def render(table, args):
     ]
     for (scenario, tool), row in table.items():
         base = table.get((scenario, "kubectl"))
-        ratio = f"{row['median'] / base['median']:.2f}x" if base and base["ok"] and row["ok"] else "n/a"
+        complete = base and base["ok"] == base["runs"] and row["ok"] == row["runs"]
+        ratio = f"{row['median'] / base['median']:.2f}x" if complete else "n/a (failed runs)"
         runs = ", ".join(f"{s:.1f}" for s in row["all"])
         drained = f"{row['ok']}/{row['runs']}"
         lines.append(f"| {scenario} | {tool} | {row['median']:.1f} | {drained} | {ratio} | {runs} |")
@@ -160,7 +182,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pods", type=int, default=30)
     parser.add_argument("--stop-seconds", type=float, default=20.0)
-    parser.add_argument("--scale-after", type=float, default=8.0)
+    parser.add_argument("--scale-after", type=float, default=3.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))

@@ -88,7 +88,7 @@ def stage_of(kind, group):
 class Item:
     """One object of a batch and what happened to it."""
 
-    __slots__ = ("action", "body", "deferred", "dry", "live", "name", "namespace", "resource", "result")
+    __slots__ = ("action", "body", "deferred", "dry", "fetched", "live", "name", "namespace", "resource", "result")
 
     def __init__(self, body, resource, name, namespace):
         self.body = body
@@ -100,6 +100,7 @@ class Item:
         self.result = None
         self.action = None
         self.deferred = False
+        self.fetched = False  # live state read (live is None when the object does not exist)
 
     @property
     def kind(self):
@@ -266,8 +267,9 @@ class Batch:
         return Item(dict(manifest, metadata=meta), resource, meta["name"], namespace)
 
     # --- reading --------------------------------------------------------------------------------------
-    def fetch_live(self, items):
-        """Live state of each item: one LIST per big (resource, namespace) group, GETs for the rest."""
+    def fetch_live(self, items, lists_only=False):
+        """Live state of items: one LIST per big (resource, namespace) group, GETs for the rest (unless
+        ``lists_only``: then the rest is read right before its dry-run, in the same worker)."""
         groups = {}
         for item in items:
             if item.resource is not None:
@@ -283,20 +285,24 @@ class Batch:
             by_name = {(o.get("metadata") or {}).get("name"): o for o in objs}
             for member in members:
                 member.live = by_name.get(member.name)
+                member.fetched = True
 
-        def _get(item):
-            try:
-                item.live = self.client.request("GET", item.path())
-            except KubeforgeError as exc:
-                if exc.status != HTTP_NOT_FOUND:
-                    raise exc.with_ref(item.ref) from None
-                item.live = None
-
-        calls = [(_list, members) for members in lists] + [(_get, item) for members in singles for item in members]
+        calls = [(_list, members) for members in lists]
+        if not lists_only:
+            calls += [(self._get, item) for members in singles for item in members]
         outcomes = self.client.map(lambda call: call[0](call[1]), calls, self.workers)
         failures = [o for o in outcomes if isinstance(o, KubeforgeError)]
         if failures:
             raise batch_error(failures, "to read", "nothing was applied")
+
+    def _get(self, item):
+        try:
+            item.live = self.client.request("GET", item.path())
+        except KubeforgeError as exc:
+            if exc.status != HTTP_NOT_FOUND:
+                raise exc.with_ref(item.ref) from None
+            item.live = None
+        item.fetched = True
 
     def _apply_one(self, item, dry_run):
         query = {"fieldManager": self.options.get("field_manager") or "kubeforge", "fieldValidation": "Strict"}
@@ -322,6 +328,8 @@ class Batch:
         manager = self.options.get("field_manager") or "kubeforge"
 
         def _one(item):
+            if not item.fetched:
+                self._get(item)
             item.dry = self._apply_one(item, dry_run=True)
             if item.live is not None and _resource_version(item.dry) != _resource_version(item.live):
                 item.live = self.client.request("GET", item.path())  # changed since read (a controller wrote)
@@ -387,7 +395,7 @@ class Batch:
     def apply(self):
         """Validate the whole batch, then write changed objects stage by stage."""
         new_namespaces = set()
-        self.fetch_live(self.items)
+        self.fetch_live([i for i in self.items if i.kind == "Namespace"])
         for item in self.items:
             if item.kind == "Namespace" and item.live is None:
                 new_namespaces.add(item.name)
@@ -395,6 +403,7 @@ class Batch:
             if item.resource is not None and item.namespace in new_namespaces and item.kind != "Namespace":
                 item.deferred = True
         deferred = [i for i in self.items if i.deferred]
+        self.fetch_live([i for i in self.items if not i.deferred and not i.fetched], lists_only=True)
         self.dry_run([i for i in self.items if not i.deferred])
         if self.check_mode:
             for item in deferred:

@@ -75,8 +75,9 @@ class ApiClient:
     passes ``retry=False``.
     """
 
-    def __init__(self, settings, timeout=30.0, retries=5):
+    def __init__(self, settings, timeout=30.0, retries=5, run_command=None):
         self.settings = settings
+        self._run_command = run_command  # runs exec credential plugins (AnsibleModule.run_command)
         self.timeout = timeout
         self.retries = retries
         url = urlsplit(settings.server)
@@ -95,10 +96,10 @@ class ApiClient:
         self._token_lock = threading.Lock()
 
     @classmethod
-    def from_params(cls, params):
-        """Build from the AUTH_ARG_SPEC options of a module."""
+    def from_params(cls, params, run_command=None):
+        """Build from the AUTH_ARG_SPEC options of a module (``run_command``: the module's, for exec plugins)."""
         settings = connection_settings(params)
-        return cls(settings, timeout=params.get("request_timeout") or 30.0)
+        return cls(settings, timeout=params.get("request_timeout") or 30.0, run_command=run_command)
 
     # --- TLS and credentials -------------------------------------------------------------------------
     def _make_ssl_context(self):
@@ -112,7 +113,7 @@ class ApiClient:
             context.verify_mode = ssl.CERT_NONE
         cert_data, key_data = settings.cert_data, settings.key_data
         if settings.exec_config and not settings.token:
-            status = run_exec_plugin(settings.exec_config)
+            status = run_exec_plugin(settings.exec_config, self._run_command)
             if status.get("clientCertificateData"):
                 cert_data = status["clientCertificateData"].encode()
                 key_data = (status.get("clientKeyData") or "").encode()
@@ -149,7 +150,7 @@ class ApiClient:
             token = getattr(self, "_exec_token", None)
             if token is None:
                 with self._token_lock:
-                    self._exec_token = run_exec_plugin(settings.exec_config).get("token")
+                    self._exec_token = run_exec_plugin(settings.exec_config, self._run_command).get("token")
                 token = self._exec_token
         return "Bearer " + token if token else None
 

@@ -147,7 +147,7 @@ def ca_cert_hash(pem_text):
     if tag == _DER_VERSION:
         pos = end
     # serialNumber, signature, issuer, validity, subject, then subjectPublicKeyInfo.
-    for _ in range(5):
+    for _field in ("serialNumber", "signature", "issuer", "validity", "subject"):
         _tag, _start, pos = _der_element(der, pos)
     spki_start = pos
     tag, _start, spki_end = _der_element(der, pos)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
@@ -197,12 +196,17 @@ def _in_cluster():
     return settings
 
 
-def run_exec_plugin(exec_config):
-    """Run a client-go exec credential plugin; return its ``status`` (token or client certificate)."""
+def run_exec_plugin(exec_config, run_command):
+    """Run a client-go exec credential plugin; return its ``status`` (token or client certificate).
+
+    ``run_command(argv, environ_update=...)`` returns ``(rc, stdout, stderr)`` like AnsibleModule.run_command.
+    """
     command = exec_config.get("command")
     if not command:
         raise KubeforgeError("exec credential plugin has no command")
-    env = dict(os.environ)
+    if run_command is None:
+        raise KubeforgeError(f"exec credential plugin {command}: no command runner given to the client")
+    env = {}
     for item in exec_config.get("env") or []:
         env[str(item.get("name"))] = str(item.get("value"))
     api_version = exec_config.get("apiVersion") or "client.authentication.k8s.io/v1"
@@ -210,16 +214,12 @@ def run_exec_plugin(exec_config):
         {"apiVersion": api_version, "kind": "ExecCredential", "spec": {"interactive": False}}
     )
     argv = [command, *[str(a) for a in exec_config.get("args") or []]]
-    try:
-        proc = subprocess.run(argv, env=env, capture_output=True, check=False, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    rc, stdout, stderr = run_command(argv, environ_update=env)
+    if rc != 0:
         hint = exec_config.get("installHint") or ""
-        raise KubeforgeError(f"exec credential plugin {command} failed to run: {exc} {hint}") from exc
-    if proc.returncode != 0:
-        stderr = proc.stderr.decode(errors="replace").strip()[-500:]
-        raise KubeforgeError(f"exec credential plugin {command} exited with {proc.returncode}: {stderr}")
+        raise KubeforgeError(f"exec credential plugin {command} exited with {rc}: {str(stderr).strip()[-500:]} {hint}")
     try:
-        status = json.loads(proc.stdout).get("status") or {}
+        status = json.loads(stdout).get("status") or {}
     except (ValueError, AttributeError) as exc:
         raise KubeforgeError(f"exec credential plugin {command} did not print an ExecCredential") from exc
     return status

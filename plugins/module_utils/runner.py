@@ -16,7 +16,7 @@ def run_module(module, logic):
         module.fail_json(msg=missing_required_lib("PyYAML"))
     client = None
     try:
-        client = ApiClient.from_params(module.params)
+        client = ApiClient.from_params(module.params, run_command=module.run_command)
         result = logic(module, client)
     except KubeforgeError as exc:
         module.fail_json(msg=str(exc), **exc.to_result())

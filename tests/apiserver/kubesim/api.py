@@ -31,6 +31,7 @@ from .errors import (
 )
 from .store import Store
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
@@ -226,6 +227,8 @@ class Api:
             )
         self._unknown_fields(ctx, walk.unknown)
         out.setdefault("metadata", {})
+        if out.get("kind") == "Secret":
+            _check_base64(ctx.res, out.get("data"))
         return out
 
     @staticmethod
@@ -794,6 +797,17 @@ def _success_status(res, obj):
     }
 
 
+def _check_base64(res, data):
+    for key, value in (data or {}).items():
+        try:
+            base64.b64decode(value or "", validate=True)
+        except (ValueError, TypeError) as exc:
+            raise bad_request(
+                f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
+                f"illegal base64 data in data.{key}"
+            ) from exc
+
+
 def _parse_patch(content_type, raw):
     if content_type == APPLY_PATCH:
         return _yaml(raw)
@@ -804,8 +818,14 @@ def _parse_patch(content_type, raw):
 
 
 def _yaml(raw):
+    text = (raw or b"").lstrip()
+    if text[:1] == b"{":
+        try:
+            return json.loads(text)  # JSON is YAML: the common case, parsed fast
+        except ValueError:
+            pass
     try:
-        body = yaml.safe_load(raw or b"")
+        body = yaml.load(raw or b"", Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise ApiError(HTTP_BAD_REQUEST, f"error decoding YAML: {exc}") from exc
     if not isinstance(body, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import shutil
 import signal
 import sys
@@ -10,7 +11,6 @@ import threading
 
 from .bootstrap import bootstrap
 from .certs import Pki
-from .controllers import Controllers
 from .server import make_server
 
 
@@ -25,6 +25,12 @@ def parse_args(argv):
         help="how long simulated containers take to stop after a graceful delete",
     )
     parser.add_argument("--ready-delay", type=float, default=0.1, help="seconds from binding a pod to Ready")
+    parser.add_argument(
+        "--event-log-size",
+        type=int,
+        default=0,
+        help="watch/continue history kept (default 20000 events); small values test 410 Gone",
+    )
     parser.add_argument("--no-controllers", action="store_true", help="run the API only (no controllers)")
     return parser.parse_args(argv)
 
@@ -35,10 +41,9 @@ def main(argv=None):
     server, api = make_server(args.port, pki, {**vars(args), "ca_pem": pki.ca_pem.decode()})
     url = f"https://127.0.0.1:{server.server_address[1]}"
     pki.write_kubeconfig(args.kubeconfig, url)
+    if args.event_log_size:
+        api.store.log_size = args.event_log_size
     bootstrap(api)
-    controllers = None if args.no_controllers else Controllers(api, args)
-    if controllers:
-        controllers.start()
 
     def _stop(signum, frame):
         del signum, frame
@@ -48,6 +53,11 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     print(f"ready {url}", flush=True)
+    controllers = None
+    if not args.no_controllers:
+        # Imported after `ready` to start faster; start() catches up with anything already stored.
+        controllers = importlib.import_module("kubesim.controllers").Controllers(api, args)
+        controllers.start()
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -37,6 +37,10 @@ class Controllers:
 
     # ---- plumbing ---------------------------------------------------------------------------
     def start(self):
+        with self.api.store.lock:  # replay what was stored before the controllers listened
+            for key in resources.STORAGE:
+                for obj in self.api.store.items(key):
+                    self._on_event(key, "ADDED", obj)
         self._thread.start()
         self.after(_RESYNC, ("resync",))
 
@@ -106,6 +110,11 @@ class Controllers:
                 out.append(("schedule", ns, name))
         if event == "DELETED":
             out.append(("gc-deleted", key, ns, meta["uid"]))
+            for ref in meta.get("ownerReferences") or []:
+                owner_key = resources.KEY_BY_KIND.get(ref.get("kind"))
+                if owner_key:
+                    owner_ns = ns if resources.STORAGE[owner_key].namespaced else ""
+                    out.append(("gc-finalize", owner_key, owner_ns, ref.get("name")))
         elif meta.get("deletionTimestamp") and meta.get("finalizers"):
             out.append(("gc-finalize", key, ns, name))
         return out
@@ -195,17 +204,8 @@ class GarbageCollector:
         self.api = ctl.api
 
     def _dependents(self, uid, namespace):
-        store = self.api.store
-        out = []
-        for key, res in resources.STORAGE.items():
-            if namespace == "" and not res.namespaced and key != "/nodes":
-                continue
-            items = store.items(key, namespace if namespace else None)
-            for obj in items:
-                refs = obj["metadata"].get("ownerReferences") or []
-                if any(r.get("uid") == uid for r in refs):
-                    out.append((key, obj))
-        return out
+        del namespace
+        return self.api.store.dependents(uid)
 
     def _owner_alive(self, ref, namespace):
         store = self.api.store

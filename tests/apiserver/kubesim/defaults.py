@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from .quantity import quantity_value
@@ -220,7 +221,13 @@ def namespace(obj):
 
 
 def secret(obj):
+    """stringData is write-only: merged into data (base64) as the API server's conversion does."""
     obj.setdefault("type", "Opaque")
+    strings = obj.pop("stringData", None) or {}
+    if strings:
+        data = obj.setdefault("data", {})
+        for key, value in strings.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
 
 
 def hpa(obj):

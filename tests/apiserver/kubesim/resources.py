@@ -182,3 +182,8 @@ def subresource_verbs(sub):
         "proxy": ("create", "delete", "get", "patch", "update"),
         "finalize": ("update",),
     }.get(sub, SUB_VERBS)
+
+
+KEY_BY_KIND = {}
+for _res in RESOURCES:
+    KEY_BY_KIND.setdefault(_res.kind, _res.key)

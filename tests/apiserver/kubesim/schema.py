@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import threading
 from pathlib import Path
-
-import kubernetes_validate
 
 from .quantity import canonical_quantity
 
@@ -29,7 +28,9 @@ def definitions():
     if not _DEFS:
         with _LOCK:
             if not _DEFS:
-                base = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+                # Located without importing kubernetes_validate (its import pulls in jsonschema: slow start).
+                package = Path(importlib.util.find_spec("kubernetes_validate").origin).parent
+                base = package / "kubernetes-json-schema"
                 path = base / f"v{SCHEMA_VERSION}-local" / "_definitions.json"
                 _DEFS.update(json.loads(path.read_text())["$defs"])
     return _DEFS

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 import ssl
+import sys
 import threading
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -82,6 +85,7 @@ def _discovery(path):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # one write per response (flushed by handle_one_request): no Nagle/delayed-ACK stalls
     server_version = "kubesim"
     sys_version = ""
 
@@ -247,6 +251,7 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # the server must answer, never die
             self._error(ApiError(HTTP_INTERNAL, f"internal error: {type(exc).__name__}: {exc}"))
             self.server.internal_errors.append(repr(exc))
+            traceback.print_exc(file=sys.stderr)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
@@ -269,6 +274,7 @@ class KubeSimServer(ThreadingHTTPServer):
 
     def get_request(self):
         sock, addr = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def finish_request(self, request, client_address):

@@ -108,16 +108,12 @@ class Workloads:
     def resync(self):
         for hpa in self.api.store.items("autoscaling/horizontalpodautoscalers"):
             self.hpa(hpa["metadata"]["namespace"], hpa["metadata"]["name"])
-        for dep in self.api.store.items("apps/deployments"):
-            self.deployment(dep["metadata"]["namespace"], dep["metadata"]["name"])
 
     # ---- helpers ----------------------------------------------------------------------------
     def _owned(self, key, owner):
         uid = owner["metadata"]["uid"]
         return [
-            o
-            for o in self.api.store.items(key, owner["metadata"]["namespace"])
-            if (controller_ref(o) or {}).get("uid") == uid
+            o for k, o in self.api.store.dependents(uid) if k == key and (controller_ref(o) or {}).get("uid") == uid
         ]
 
     def _write_status(self, key, obj, status):
@@ -378,22 +374,20 @@ class Workloads:
             else 0
         )
         if available >= replicas - unavailable:
-            set_condition(
+            set_timed_condition(
                 conditions,
                 "Available",
                 "True",
                 "MinimumReplicasAvailable",
                 "Deployment has minimum availability.",
-                update_time=True,
             )
         else:
-            set_condition(
+            set_timed_condition(
                 conditions,
                 "Available",
                 "False",
                 "MinimumReplicasUnavailable",
                 "Deployment does not have minimum availability.",
-                update_time=True,
             )
         self._progress(dep, conditions, new_rs, (updated, total, available, replicas))
         conditions.sort(key=lambda c: {"Available": 0, "Progressing": 1}.get(c["type"], 2))
@@ -407,13 +401,12 @@ class Workloads:
         complete = updated == replicas and total == replicas and available >= replicas
         current = condition({"status": {"conditions": conditions}}, "Progressing")
         if complete:
-            set_condition(
+            set_timed_condition(
                 conditions,
                 "Progressing",
                 "True",
                 "NewReplicaSetAvailable",
                 f'ReplicaSet "{name}" has successfully progressed.',
-                update_time=True,
             )
             return
         deadline = dep["spec"].get("progressDeadlineSeconds", 600)
@@ -421,23 +414,21 @@ class Workloads:
             return
         last = current.get("lastUpdateTime") if current else None
         if last and now_ts() - _ts(last) > deadline:
-            set_condition(
+            set_timed_condition(
                 conditions,
                 "Progressing",
                 "False",
                 "ProgressDeadlineExceeded",
                 f'ReplicaSet "{name}" has timed out progressing.',
-                update_time=True,
             )
             return
         if not current or current.get("reason") != "NewReplicaSetCreated":
-            set_condition(
+            set_timed_condition(
                 conditions,
                 "Progressing",
                 "True",
                 "ReplicaSetUpdated",
                 f'ReplicaSet "{name}" is progressing.',
-                update_time=True,
             )
         self.ctl.after(min(deadline, 5) + 0.5, ("deploy", dep["metadata"]["namespace"], dep["metadata"]["name"]))
 

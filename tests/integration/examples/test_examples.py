@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).resolve().parents[3] / "playbooks" / "examples"
 NAMESPACE = "default"
 NODES = ("k8s1", "k8s2")
@@ -146,7 +148,7 @@ def examples(apiserver_factory, playbook):
 
 def test_static_web_pod_and_static_pod_file(examples, tmp_path):
     manifests = tmp_path / "kubelet-manifests"
-    real = examples.converge("static-web", {"examples_static_pod_dir": str(manifests)})
+    real = examples.converge("static_web", {"examples_static_pod_dir": str(manifests)})
     assert [o["action"] for o in real.tasks[0].result["objects"]] == ["created"]
 
     pod = examples.get("/api/v1/namespaces/default/pods/static-web")
@@ -163,7 +165,7 @@ def test_static_web_pod_and_static_pod_file(examples, tmp_path):
     assert stat.S_IMODE(manifest.stat().st_mode) == STATIC_POD_MODE
 
     # kubectl delete pods static-web (and the static pod file goes too)
-    examples.converge("static-web", {"examples_static_pod_dir": str(manifests), "examples_static_web_state": "absent"})
+    examples.converge("static_web", {"examples_static_pod_dir": str(manifests), "examples_static_web_state": "absent"})
     assert examples.absent("/api/v1/namespaces/default/pods/static-web")
     assert not manifest.exists()
 
@@ -171,7 +173,7 @@ def test_static_web_pod_and_static_pod_file(examples, tmp_path):
 def test_hello_rc_5_then_10_then_4_replicas(examples):
     for replicas in (None, 10, 4):
         extra = {} if replicas is None else {"examples_hello_rc_replicas": replicas}
-        real = examples.converge("hello-rc", extra)
+        real = examples.converge("hello_rc", extra)
         expected = replicas or 5
         rc = examples.get("/api/v1/namespaces/default/replicationcontrollers/hello-rc")
         assert rc["spec"]["replicas"] == expected
@@ -183,8 +185,8 @@ def test_hello_rc_5_then_10_then_4_replicas(examples):
 
 
 def test_hello_services(examples):
-    examples.converge("hello-rc")
-    examples.converge("hello-world")
+    examples.converge("hello_rc")
+    examples.converge("hello_world")
     hello_world = examples.get("/apis/apps/v1/namespaces/default/deployments/hello-world")
     assert hello_world["spec"]["replicas"] == REPLICAS
     assert hello_world["status"]["readyReplicas"] == REPLICAS
@@ -193,7 +195,7 @@ def test_hello_services(examples):
     assert container["image"] == "gcr.io/google-samples/node-hello:1.0"
     assert container["ports"][0]["containerPort"] == HELLO_PORT
 
-    examples.converge("hello-service")
+    examples.converge("hello_service")
     hello = examples.get("/api/v1/namespaces/default/services/hello-service")
     assert hello["spec"]["type"] == "NodePort"
     assert hello["spec"]["selector"] == HELLO_LABELS
@@ -223,7 +225,7 @@ def _image(deployment):
 
 
 def test_hello_deploy_rolling_update_rollback_and_autoscaler(examples):
-    examples.converge("hello-deploy")
+    examples.converge("hello_deploy")
     deploy = _deployment(examples)
     assert deploy["apiVersion"] == "apps/v1"
     assert deploy["spec"]["replicas"] == REPLICAS
@@ -236,24 +238,24 @@ def test_hello_deploy_rolling_update_rollback_and_autoscaler(examples):
     assert (_image(deploy), deploy["metadata"]["annotations"][REVISION]) == (SEED_IMAGE, "1")
     assert deploy["status"]["updatedReplicas"] == deploy["status"]["readyReplicas"] == REPLICAS
 
-    examples.converge("hello-deploy", {"examples_hello_deploy_image": NEW_IMAGE})
+    examples.converge("hello_deploy", {"examples_hello_deploy_image": NEW_IMAGE})
     deploy = _deployment(examples)
     assert (_image(deploy), deploy["metadata"]["annotations"][REVISION]) == (NEW_IMAGE, "2")
     pods = examples.pods(HELLO_LABELS)
     assert len(pods) == REPLICAS
     assert {p["spec"]["containers"][0]["image"] for p in pods} == {NEW_IMAGE}
 
-    real = examples.converge("hello-deploy-rollback")
+    real = examples.converge("hello_deploy_rollback")
     assert real.task("Roll back to that revision and wait for the rollout").result["revision"] == 1
     deploy = _deployment(examples)
     # kubectl rollout undo semantics: revision 1 comes back as revision 3.
     assert (_image(deploy), deploy["metadata"]["annotations"][REVISION]) == (SEED_IMAGE, "3")
     assert deploy["status"]["updatedReplicas"] == deploy["status"]["readyReplicas"] == REPLICAS
     assert {p["spec"]["containers"][0]["image"] for p in examples.pods(HELLO_LABELS)} == {SEED_IMAGE}
-    history = examples.run("hello-deploy-rollback").task("Show the rollout history of hello-deploy")
+    history = examples.run("hello_deploy_rollback").task("Show the rollout history of hello-deploy")
     assert [r["revision"] for r in history.result["revisions"]] == [2, 3]
 
-    examples.converge("hello-hpa")
+    examples.converge("hello_hpa")
     hpa = examples.get("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/hello-deploy")
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "hello-deploy"}
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 10)
@@ -263,7 +265,7 @@ def test_hello_deploy_rolling_update_rollback_and_autoscaler(examples):
 
 
 def test_legacy_extensions_v1beta1_deployment_error_and_fix(examples):
-    real = examples.converge("legacy-deployment")
+    real = examples.converge("legacy_deployment")
     legacy, shown, fix = real.tasks
     assert legacy.failed
     assert "extensions/v1beta1" in legacy.msg
@@ -278,7 +280,7 @@ def test_legacy_extensions_v1beta1_deployment_error_and_fix(examples):
 
 
 def test_print_greeting_env_in_args(examples):
-    examples.converge("print-greeting")
+    examples.converge("print_greeting")
     pod = examples.get("/api/v1/namespaces/default/pods/print-greeting")
     (container,) = pod["spec"]["containers"]
     assert container["name"] == "env-print-demo"
@@ -295,12 +297,12 @@ def test_print_greeting_env_in_args(examples):
 def test_mysql_pass_secret_is_never_printed(examples):
     password = "pw-" + secrets.token_hex(12)
     encoded = base64.b64encode(password.encode()).decode()
-    examples.converge("mysql-pass", {"examples_mysql_password": password}, verbosity=3)
+    examples.converge("mysql_pass", {"examples_mysql_password": password}, verbosity=3)
     secret = examples.get("/api/v1/namespaces/default/secrets/mysql-pass")
     assert secret["type"] == "Opaque"
     assert secret["data"] == {"password": encoded}
 
-    missing = examples.run("mysql-pass")
+    missing = examples.run("mysql_pass")
     assert missing.rc != 0
     assert "examples_mysql_password" in missing.task("Check that a password is given").msg
 
@@ -310,25 +312,34 @@ def test_mysql_pass_secret_is_never_printed(examples):
         assert encoded not in run.output
 
 
-def _pods_on(examples, node):
-    run = examples.run("pods-on-node", {"examples_node": node})
-    assert run.rc == 0, run.output
+def _found(run):
     found = run.task("Find the pods of every namespace scheduled on the node").result["resources"]
     return sorted((p["metadata"]["namespace"], p["metadata"]["name"]) for p in found)
 
 
+def _pods_on(examples, node):
+    run = examples.run("pods_on_node", {"examples_node": node})
+    assert run.rc == 0, run.output
+    return _found(run)
+
+
 def test_pods_on_node_and_maintenance_walkthrough(examples):
-    examples.converge("hello-deploy")
+    examples.converge("hello_deploy")
+    on_k8s2 = _found(examples.converge("pods_on_node", {"examples_node": "k8s2"}))
+    on_k8s1 = _pods_on(examples, "k8s1")
     everywhere = examples.get("/api/v1/pods")["items"]
-    for node in NODES:
-        expected = sorted(
+    for node, found in (("k8s1", on_k8s1), ("k8s2", on_k8s2)):
+        expected = [
             (p["metadata"]["namespace"], p["metadata"]["name"]) for p in everywhere if p["spec"].get("nodeName") == node
-        )
-        assert _pods_on(examples, node) == expected
-    examples.converge("pods-on-node", {"examples_node": "k8s2"})
+        ]
+        assert found == sorted(expected)
+    assert len(on_k8s1) + len(on_k8s2) == REPLICAS
+    assert on_k8s1, "the scheduler put no hello-deploy pod on k8s1: nothing to drain"
 
     # kubectl cordon k8s1; kubectl drain k8s1 --delete-local-data --ignore-daemonsets
-    examples.converge("node-maintenance", {"examples_node": "k8s1"})
+    out = examples.converge("node_maintenance", {"examples_node": "k8s1"})
+    assert out.task("Cordon the node - no new pods are scheduled on it").changed
+    assert out.task("Drain the node - its pods are evicted and their controllers start them elsewhere").changed
     assert examples.get("/api/v1/nodes/k8s1")["spec"].get("unschedulable") is True
     assert _pods_on(examples, "k8s1") == []
     deploy = _deployment(examples)
@@ -336,9 +347,9 @@ def test_pods_on_node_and_maintenance_walkthrough(examples):
     assert {p["spec"]["nodeName"] for p in examples.pods(HELLO_LABELS)} == {"k8s2"}
 
     # kubectl uncordon k8s1; kubectl apply -f deployment.yml
-    real = examples.converge("node-maintenance", {"examples_node": "k8s1", "examples_node_phase": "back"})
+    real = examples.converge("node_maintenance", {"examples_node": "k8s1", "examples_node_phase": "back"})
     assert real.task("Uncordon the node once it is Ready again").changed
-    assert [o["action"] for o in real.task("Apply the hello-deploy Deployment again").result["objects"]] == [
+    assert [o["action"] for o in real.task("Declare hello-deploy and wait for the rollout").result["objects"]] == [
         "unchanged"
     ]
     assert not examples.get("/api/v1/nodes/k8s1")["spec"].get("unschedulable")

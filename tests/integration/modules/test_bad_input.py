@@ -3,32 +3,9 @@ nothing of the batch is applied."""
 
 from __future__ import annotations
 
+from kube_objects import configmap, deployment
+
 HTTP_OK = 200
-
-
-def _cm(name, namespace):
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": namespace},
-        "data": {"a": "1"},
-    }
-
-
-def _deploy(name, namespace, **spec):
-    labels = {"app": name}
-    body = {
-        "replicas": 1,
-        "selector": {"matchLabels": labels},
-        "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}},
-    }
-    body.update(spec)
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": body,
-    }
 
 
 def _bad(name, definition=None, **options):
@@ -39,10 +16,10 @@ def _bad(name, definition=None, **options):
 
 
 def test_bad_manifests_fail_clearly_and_apply_nothing(playbook, apiserver, namespace):
-    seed_deployment = _deploy("hello-deploy", namespace)
+    seed_deployment = deployment("hello-deploy", namespace, replicas=1)
     seed_deployment["apiVersion"] = "extensions/v1beta1"
-    immutable = _deploy("immutable", namespace)
-    changed_selector = _deploy("immutable", namespace, selector={"matchLabels": {"app": "other"}})
+    immutable = deployment("immutable", namespace)
+    changed_selector = deployment("immutable", namespace, selector={"matchLabels": {"app": "other"}})
     changed_selector["spec"]["template"]["metadata"]["labels"] = {"app": "other"}
     run = playbook(
         [
@@ -50,11 +27,12 @@ def test_bad_manifests_fail_clearly_and_apply_nothing(playbook, apiserver, names
             _bad("unknown kind", [{"apiVersion": "apps/v1", "kind": "Deploymnt", "metadata": {"name": "x"}}]),
             _bad("seed extensions/v1beta1", [seed_deployment]),
             _bad("no name", [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": namespace}}]),
-            _bad("missing namespace", [_cm("orphan", f"{namespace}-missing")]),
+            _bad("missing namespace", [configmap("orphan", f"{namespace}-missing")]),
             _bad(
-                "schema violation", [_cm("batch-good", namespace), _deploy("bad-replicas", namespace, replicas="five")]
+                "schema violation",
+                [configmap("batch-good", namespace), deployment("bad-replicas", namespace, replicas="five")],
             ),
-            _bad("unknown field", [_deploy("typo", namespace, replicaz=3)]),
+            _bad("unknown field", [deployment("typo", namespace, replicaz=3)]),
             {"name": "create immutable", "kubeforge.cluster.resource": {"definition": [immutable]}},
             _bad("immutable change", [changed_selector]),
         ]
@@ -63,7 +41,6 @@ def test_bad_manifests_fail_clearly_and_apply_nothing(playbook, apiserver, names
     assert "not valid YAML at line" in results["invalid yaml"].msg
 
     unknown = results["unknown kind"].msg
-    assert "Deployment" not in unknown.split("(known kinds")[0] or "Deploymnt" in unknown
     assert "kind Deploymnt is not served in apiVersion apps/v1" in unknown
 
     seed = results["seed extensions/v1beta1"].msg

@@ -3,27 +3,11 @@ check mode, diff and redaction, prune, absent."""
 
 from __future__ import annotations
 
+from kube_objects import configmap, deployment
+
 HTTP_OK = 200
 HTTP_NOT_FOUND = 404
 SECRET_VALUE = "my_password_4f9c2e"  # searched for in every output
-
-
-def _cm(name, namespace, **data):
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}
-
-
-def _deployment(name, namespace, replicas=2, image="nginx"):
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": image}]}},
-        },
-    }
 
 
 def _get(apiserver, path):
@@ -36,8 +20,8 @@ def _task(definition, **options):
 
 
 def test_cold_apply_noop_update_and_field_removal(playbook, apiserver, namespace):
-    objects = [_cm("settings", namespace, color="blue", size="L"), _deployment("hello-deploy", namespace)]
-    updated = [_cm("settings", namespace, color="green"), objects[1]]
+    objects = [configmap("settings", namespace, color="blue", size="L"), deployment("hello-deploy", namespace)]
+    updated = [configmap("settings", namespace, color="green"), objects[1]]
     run = playbook(
         [
             _task(objects, name="cold"),
@@ -93,31 +77,32 @@ metadata:
 def test_conflict_names_manager_and_field_then_force(playbook, apiserver, namespace):
     path = f"/api/v1/namespaces/{namespace}/configmaps/shared?fieldManager=other-tool"
     status, _body = apiserver.request(
-        "PATCH", path, _cm("shared", namespace, owner="other"), "application/apply-patch+yaml"
+        "PATCH", path, configmap("shared", namespace, owner="other"), "application/apply-patch+yaml"
     )
     assert status in (HTTP_OK, 201)
-    run = playbook([_task([_cm("shared", namespace, owner="kubeforge")])])
+    run = playbook([_task([configmap("shared", namespace, owner="kubeforge")])])
     assert run.rc != 0
     message = run.last.msg
     assert "ConfigMap/" in message and "shared" in message
     assert "other-tool" in message and ".data.owner" in message
     assert "force_conflicts" in message
     assert _get(apiserver, f"/api/v1/namespaces/{namespace}/configmaps/shared")["data"] == {"owner": "other"}
-    run = playbook([_task([_cm("shared", namespace, owner="kubeforge")], force_conflicts=True)])
+    run = playbook([_task([configmap("shared", namespace, owner="kubeforge")], force_conflicts=True)])
     assert run.rc == 0 and run.last.changed
     assert _get(apiserver, f"/api/v1/namespaces/{namespace}/configmaps/shared")["data"] == {"owner": "kubeforge"}
 
 
 def test_check_mode_predicts_without_writing(playbook, apiserver, namespace):
     path = f"/api/v1/namespaces/{namespace}/configmaps/checked"
-    run = playbook([_task([_cm("checked", namespace, a="1")])], check=True)
+    run = playbook([_task([configmap("checked", namespace, a="1")])], check=True)
     assert run.rc == 0 and run.last.changed
     assert run.last.result["objects"][0]["action"] == "created"
     assert _get(apiserver, path) is None
-    playbook([_task([_cm("checked", namespace, a="1")])])
+    playbook([_task([configmap("checked", namespace, a="1")])])
     before = _get(apiserver, path)
     run = playbook(
-        [_task([_cm("checked", namespace, a="1")], name="noop"), _task([_cm("checked", namespace, a="2")])], check=True
+        [_task([configmap("checked", namespace, a="1")], name="noop"), _task([configmap("checked", namespace, a="2")])],
+        check=True,
     )
     assert run.rc == 0
     assert not run.tasks[0].changed
@@ -135,7 +120,10 @@ def test_diff_shows_changes_and_redacts_secrets(playbook, namespace):
         "stringData": {"password": SECRET_VALUE},
     }
     run = playbook(
-        [_task([_cm("shown", namespace, color="blue"), secret]), _task([_cm("shown", namespace, color="red")])],
+        [
+            _task([configmap("shown", namespace, color="blue"), secret]),
+            _task([configmap("shown", namespace, color="red")]),
+        ],
         diff=True,
     )
     assert run.rc == 0, run.stdout
@@ -151,7 +139,7 @@ def test_diff_shows_changes_and_redacts_secrets(playbook, namespace):
 
 
 def test_prune_deletes_what_the_apply_set_no_longer_declares(playbook, apiserver, namespace):
-    first = [_cm("keep", namespace, a="1"), _cm("drop", namespace, a="1")]
+    first = [configmap("keep", namespace, a="1"), configmap("drop", namespace, a="1")]
     options = {"apply_set": "app", "namespace": namespace, "prune": True}
     run = playbook(
         [
@@ -173,14 +161,14 @@ def test_prune_deletes_what_the_apply_set_no_longer_declares(playbook, apiserver
 
 
 def test_prune_leaves_objects_outside_the_apply_set(playbook, apiserver, namespace):
-    apiserver.request("POST", f"/api/v1/namespaces/{namespace}/configmaps", _cm("foreign", namespace, a="1"))
-    run = playbook([_task([_cm("mine", namespace)], apply_set="set2", namespace=namespace, prune=True)])
+    apiserver.request("POST", f"/api/v1/namespaces/{namespace}/configmaps", configmap("foreign", namespace, a="1"))
+    run = playbook([_task([configmap("mine", namespace)], apply_set="set2", namespace=namespace, prune=True)])
     assert run.rc == 0 and run.last.result["pruned"] == []
     assert _get(apiserver, f"/api/v1/namespaces/{namespace}/configmaps/foreign")
 
 
 def test_absent_twice(playbook, apiserver, namespace):
-    objects = [_cm("gone", namespace), _deployment("gone-deploy", namespace)]
+    objects = [configmap("gone", namespace), deployment("gone-deploy", namespace)]
     playbook([_task(objects)])
     run = playbook(
         [_task(objects, state="absent", wait=True, wait_timeout=30), _task(objects, state="absent", name="again")]
@@ -218,3 +206,22 @@ def test_src_directory_and_template_are_read_on_the_controller(playbook, apiserv
     assert run.rc == 0, run.stdout
     assert [o["name"] for o in run.tasks[0].result["objects"]] == ["from-src-a", "from-src-b"]
     assert _get(apiserver, f"/api/v1/namespaces/{namespace}/configmaps/templated")["data"] == {"color": "teal"}
+
+
+def test_objects_in_a_new_namespace_check_mode_and_rollback(playbook, apiserver, namespace):
+    new_ns = f"{namespace}-rb"
+    batch = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": new_ns}},
+        configmap("fine", new_ns, a="1"),
+        deployment("broken", new_ns, replicas="many"),
+    ]
+    check = playbook([_task(batch[:2])], check=True)
+    assert check.rc == 0 and [o["action"] for o in check.last.result["objects"]] == ["created", "created"]
+    assert _get(apiserver, f"/api/v1/namespaces/{new_ns}") is None
+    run = playbook([_task(batch)])
+    assert run.rc != 0
+    assert "broken" in run.last.msg and "spec.replicas" in run.last.msg
+    assert f"rolled back what this call had created: Namespace/{new_ns}" in run.last.msg
+    gone = _get(apiserver, f"/api/v1/namespaces/{new_ns}")
+    assert gone is None or gone["metadata"].get("deletionTimestamp")
+    assert _get(apiserver, f"/api/v1/namespaces/{new_ns}/configmaps/fine") is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from kube_objects import deployment
 
 HTTP_OK = 200
 REPLICAS = 3
@@ -10,20 +11,6 @@ INITIAL_REPLICAS = 2
 RC_TARGET = 2
 MERGE = "application/merge-patch+json"
 BARE_NS = "rollouts"
-
-
-def _deploy(name, namespace, replicas=2, image="nginx:1.25"):
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"tier": "web"}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": image}]}},
-        },
-    }
 
 
 def _apply(objects):
@@ -95,7 +82,7 @@ def test_scale_idempotent_precondition_and_check_mode(playbook, apiserver, names
     scale = {"name": "hello-deploy", "namespace": namespace, "replicas": REPLICAS}
     run = playbook(
         [
-            _apply([_deploy("hello-deploy", namespace)]),
+            _apply([deployment("hello-deploy", namespace)]),
             {"name": "scale", "kubeforge.cluster.scale": scale},
             {"name": "again", "kubeforge.cluster.scale": scale},
             {
@@ -197,7 +184,7 @@ def test_rollout_history_undo_restart_status(playbook, bare_server):
     path = f"/apis/apps/v1/namespaces/{BARE_NS}/deployments/hello-deploy"
     target = {"name": "hello-deploy", "namespace": BARE_NS}
     setup = playbook(
-        [_apply([_deploy("hello-deploy", BARE_NS, image="nginx:1.26")])], kubeconfig=bare_server.kubeconfig
+        [_apply([deployment("hello-deploy", BARE_NS, image="nginx:1.26")])], kubeconfig=bare_server.kubeconfig
     )
     assert setup.rc == 0, setup.stdout
     deploy = bare_server.request("GET", path)[1]

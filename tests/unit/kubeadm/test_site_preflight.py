@@ -59,12 +59,12 @@ def test_valid_settings_pass_the_checks(tmp_path):
 
 
 def test_no_control_plane_host(tmp_path):
-    run = _run(_inventory(tmp_path, control_planes=()))
+    run = _run(_inventory(tmp_path, control_planes=()), "--tags", "preflight")
     _assert_stopped_early(run, "the group 'control_plane' has no host")
 
 
 def test_even_number_of_etcd_members(tmp_path):
-    run = _run(_inventory(tmp_path, control_planes=("cp-1", "cp-2")))
+    run = _run(_inventory(tmp_path, control_planes=("cp-1", "cp-2")), "--tags", "preflight")
     _assert_stopped_early(run, "has 2 hosts", "odd number of members")
 
 
@@ -82,16 +82,20 @@ def test_even_number_of_etcd_members(tmp_path):
         ({"control_plane_pod_subnet": "10.244.0.0"}, ["control_plane_pod_subnet: not a network in CIDR notation"]),
         ({"cni_plugin": "weave"}, ["cni_plugin: unknown network add-on 'weave'", "supported: flannel"]),
         ({"control_plane_kubernetes_version": "1.34"}, ["control_plane_kubernetes_version must look like v1.34.2"]),
+        (
+            {"control_plane_kubernetes_version": "v1.36.4", "kube_packages_kubernetes_version": "1.37.1"},
+            ["inconsistent versions: kube_packages_kubernetes_version 1.37.1", "must have the same minor version"],
+        ),
     ],
-    ids=["pod-overlaps-service", "cni-differs-from-kubeadm", "not-a-cidr", "unknown-add-on", "bad-version"],
+    ids=["pod-overlaps-service", "cni-differs-from-kubeadm", "not-a-cidr", "unknown-add-on", "bad-version", "skew"],
 )
 def test_bad_settings(tmp_path, extra, phrases):
-    run = _run(_inventory(tmp_path, extra=extra))
+    run = _run(_inventory(tmp_path, extra=extra), "--tags", "preflight")
     _assert_stopped_early(run, *phrases)
 
 
 def test_host_in_both_groups(tmp_path):
-    run = _run(_inventory(tmp_path, workers=("kube-master", "kubenode-1")))
+    run = _run(_inventory(tmp_path, workers=("kube-master", "kubenode-1")), "--tags", "preflight")
     _assert_stopped_early(run, "kube-master in both 'control_plane' and 'workers'")
 
 
@@ -103,7 +107,7 @@ def test_unreachable_package_source_stops_with_the_offline_option(tmp_path):
     inventory = _inventory(
         tmp_path, extra={"cluster_preflight_reachability": True, "cluster_preflight_sources": sources}
     )
-    run = _run(inventory)
+    run = _run(inventory, "--tags", "preflight")
     _assert_stopped_early(
         run,
         "preflight: Kubernetes package source and image registry unreachable from kube-master",

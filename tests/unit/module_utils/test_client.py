@@ -49,7 +49,7 @@ def test_request_parses_json_and_sends_token_query_and_body(fake_server):
 def test_one_connection_is_reused(fake_server):
     server = fake_server(lambda *_: _ok())
     client = _client(server.url)
-    for _ in range(5):
+    for _request in range(5):
         client.request("GET", "/api/v1")
     assert len({conn for *_rest, conn in server.requests}) == 1
 

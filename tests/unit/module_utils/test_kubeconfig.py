@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
 
 import pytest
 import yaml
@@ -33,6 +35,14 @@ def _write(tmp_path, config, name="config"):
     path = tmp_path / name
     path.write_text(yaml.safe_dump(config))
     return str(path)
+
+
+def _run_command(argv, environ_update=None):
+    """What AnsibleModule.run_command does for the client: (rc, stdout, stderr)."""
+    proc = subprocess.run(
+        argv, env=dict(os.environ, **(environ_update or {})), capture_output=True, text=True, check=False
+    )
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def test_current_context_with_relative_ca_path(tmp_path):
@@ -86,14 +96,16 @@ def test_exec_plugin_token(tmp_path):
         "args": [str(plugin)],
         "env": [{"name": "EXTRA", "value": "42"}],
     }
-    client = ApiClient.from_params({"kubeconfig": _write(tmp_path, _config(exec=exec_config)), "context": "other"})
+    client = ApiClient.from_params(
+        {"kubeconfig": _write(tmp_path, _config(exec=exec_config)), "context": "other"}, run_command=_run_command
+    )
     assert client._authorization() == "Bearer from-exec-42"
 
 
 def test_exec_plugin_failure_is_reported(tmp_path):
     settings_params = {"kubeconfig": _write(tmp_path, _config(exec={"command": "false"})), "context": "other"}
     with pytest.raises(KubeforgeError, match="exec credential plugin false exited with 1"):
-        ApiClient.from_params(settings_params)._authorization()
+        ApiClient.from_params(settings_params, run_command=_run_command)._authorization()
 
 
 def test_explicit_options_override_the_kubeconfig(tmp_path):

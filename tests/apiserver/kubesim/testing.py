@@ -1,0 +1,72 @@
+"""Test harness: start/stop a kubesim server process (used by tests/conftest.py and the conformance tests)."""
+
+from __future__ import annotations
+
+import base64
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from .client import KubeClient
+from .helpers import add_nodes
+
+APISERVER_DIR = Path(__file__).resolve().parent.parent
+SERVE = APISERVER_DIR / "serve"
+START_TIMEOUT = 20
+STOP_TIMEOUT = 5
+HTTP_CREATED = 201
+HTTP_OK = 200
+
+
+class ApiServer:
+    """A running kubesim process."""
+
+    context = "kubesim"
+    token_context = "kubesim-token"
+    contexts = ("kubesim", "kubesim-token")
+
+    def __init__(self, workdir, options=()):
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.kubeconfig = str(workdir / "kubeconfig")
+        self.ca_file = str(workdir / "ca.crt")
+        cmd = [sys.executable, str(SERVE), "--port", "0", "--kubeconfig", self.kubeconfig, *options]
+        with open(workdir / "server.log", "wb") as log:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=str(APISERVER_DIR.parent.parent))
+        self.pid = self.proc.pid
+        self.url = self._wait_ready()
+        with open(self.kubeconfig) as handle:
+            config = yaml.safe_load(handle)
+        Path(self.ca_file).write_bytes(base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]))
+        self.token = next(u["user"]["token"] for u in config["users"] if "token" in u["user"])
+        self.client = KubeClient(self.kubeconfig, self.token_context)
+
+    def _wait_ready(self):
+        ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT)
+        line = self.proc.stdout.readline().decode().strip() if ready else ""
+        if not line.startswith("ready "):
+            self.stop()
+            raise RuntimeError(f"kubesim did not start: {line!r}")
+        return line.split(" ", 1)[1]
+
+    def request(self, method, path, body=None, content_type="application/json", headers=None):
+        """(status, JSON body) of one HTTPS request authenticated with the bearer token."""
+        return self.client.request(method, path, body, content_type, headers)
+
+    def add_nodes(self, n, prefix="node", labels=None, taints=None):
+        return add_nodes(self, n, prefix, labels, taints)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if hasattr(self, "client"):
+            self.client.close()
+        self.proc.stdout.close()
