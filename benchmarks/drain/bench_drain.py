@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark (not a test): drain a node with N pods with three tools against the API test server.
 
 Tools, each run in the same way a user runs it (a fresh process):
@@ -189,10 +188,10 @@ def main():
     parser.add_argument("--json", help="also write every run to this file")
     args = parser.parse_args()
     runs = []
-    for _ in range(args.repeat):
+    for repetition in range(1, args.repeat + 1):
         for scenario in args.scenarios.split(","):
             for tool in args.tools.split(","):
-                run = one_run(tool, scenario, args)
+                run = dict(one_run(tool, scenario, args), repetition=repetition)
                 print(json.dumps(run), flush=True)
                 runs.append(run)
     if args.json:

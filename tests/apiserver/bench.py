@@ -44,7 +44,7 @@ def _apply_all(server, count, workers):
     def one(index):
         body = json.dumps(_deployment(index))  # JSON is YAML
         path = f"/apis/apps/v1/namespaces/default/deployments/bench-{index:04d}?fieldManager=bench"
-        status, _ = server.request("PATCH", path, body, APPLY)
+        status, _body = server.request("PATCH", path, body, APPLY)
         return status
 
     started = time.perf_counter()
@@ -55,7 +55,7 @@ def _apply_all(server, count, workers):
 
 def _time(fn, repeat=5):
     samples = []
-    for _ in range(repeat):
+    for _index in range(repeat):
         started = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - started)
@@ -78,7 +78,7 @@ def main():
             assert set(statuses) == {200}, set(statuses)
             path = "/apis/apps/v1/namespaces/default/deployments?labelSelector=bench%3Dyes"
             listing = _time(lambda: server.request("GET", path))
-            _, body = server.request("GET", path)
+            _status, body = server.request("GET", path)
             assert len(body["items"]) == args.objects
             page = _time(lambda: server.request("GET", path + "&limit=100"))
             get = _time(lambda: server.request("GET", "/apis/apps/v1/namespaces/default/deployments/bench-0001"), 50)

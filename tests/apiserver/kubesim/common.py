@@ -14,7 +14,7 @@ MANAGER = "kube-controller-manager"
 
 
 def random_suffix(length=5):
-    return "".join(random.choice(ALPHABET) for _ in range(length))
+    return "".join(random.choice(ALPHABET) for _index in range(length))
 
 
 def stable_hash(text, length=10):

@@ -42,7 +42,7 @@ def _def_prefix(group, version):
 
 
 def _r(gv, kind, plural, namespaced, **kw):
-    group, _, version = gv.rpartition("/")
+    group, _sep, version = gv.rpartition("/")
     short, subs = kw.pop("short", ()), kw.pop("subs", ())
     return Resource(
         group=group,
@@ -161,7 +161,7 @@ def lookup(group, version, plural):
 
 
 def by_kind(api_version, kind):
-    group, _, version = api_version.rpartition("/")
+    group, _sep, version = api_version.rpartition("/")
     return BY_KIND.get((group, version, kind))
 
 

@@ -97,6 +97,16 @@ def list_info(node):
     return (list_type, keys, merge_key, strategy)
 
 
+def atomic_map(node):
+    """True for structs/maps that server-side apply treats as one value (x-kubernetes-map-type: atomic)."""
+    if node is None:
+        return False
+    if node.get("x-kubernetes-map-type") == "atomic":
+        return True
+    resolved = resolve(node)
+    return bool(resolved) and resolved.get("x-kubernetes-map-type") == "atomic"
+
+
 def free_form(node):
     """An object schema without known properties accepts anything (RawExtension, JSON, ...)."""
     node = resolve(node)

@@ -200,7 +200,7 @@ class Handler(BaseHTTPRequestHandler):
         method = self.command
         raw = self._body() if method in ("POST", "PUT", "PATCH", "DELETE") else b""
         if method == "GET" and query.get("watch") in ("true", "1") and not route.subresource:
-            serve_watch(self, api, ctx)
+            serve_watch(self, api, ctx, table)
             return
         code, body = self._call(api, ctx, method, raw)
         if table and method == "GET" and not route.subresource:

@@ -37,7 +37,7 @@ def _key_token(item, keys):
 
 
 def _is_struct(value, node):
-    return isinstance(value, dict) and not schema.free_form(node) and value
+    return isinstance(value, dict) and value and not schema.free_form(node) and not schema.atomic_map(node)
 
 
 def fieldset(obj, node, path=(), top=True):
@@ -166,7 +166,12 @@ def describe(path):
 
 def merge(live, applied, node):
     """The live object with the applied configuration merged in (schema-aware)."""
-    if isinstance(applied, dict) and isinstance(live, dict) and not schema.free_form(node):
+    if (
+        isinstance(applied, dict)
+        and isinstance(live, dict)
+        and not schema.free_form(node)
+        and (not schema.atomic_map(node))
+    ):
         out = dict(live)
         for key, value in applied.items():
             if value is None:
@@ -227,14 +232,14 @@ def find_conflicts(live, applied, new_set, owners, me):
         for path in new_set & paths:
             mine = get_path(applied, path)
             theirs = get_path(live, path)
-            if theirs is not _MISSING and not _equal_leaf(mine, theirs):
+            if theirs is not _MISSING and not _equal_leaf(path, mine, theirs):
                 conflicts.setdefault(path, []).append(base)
     return conflicts
 
 
-def _equal_leaf(mine, theirs):
-    if isinstance(mine, dict) and isinstance(theirs, dict):
-        return True  # list-map items and maps are compared through their own fields
+def _equal_leaf(path, mine, theirs):
+    if path and path[-1].startswith("k:"):
+        return True  # list-map items are compared through their own fields
     return mine == theirs
 
 

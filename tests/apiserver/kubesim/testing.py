@@ -45,7 +45,7 @@ class ApiServer:
         self.client = KubeClient(self.kubeconfig, self.token_context)
 
     def _wait_ready(self):
-        ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT)
+        ready, _writable, _failed = select.select([self.proc.stdout], [], [], START_TIMEOUT)
         line = self.proc.stdout.readline().decode().strip() if ready else ""
         if not line.startswith("ready "):
             self.stop()

@@ -64,7 +64,7 @@ def check_name(kind, name):
 def _check_labels(labels, field):
     causes = []
     for key, value in (labels or {}).items():
-        prefix, _, short = key.rpartition("/")
+        prefix, _sep, short = key.rpartition("/")
         if (
             (prefix and not _SUBDOMAIN.match(prefix))
             or not short

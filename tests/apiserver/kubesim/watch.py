@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from . import selectors
+from . import selectors, tables
 from .errors import HTTP_GONE, HTTP_INVALID, ApiError, bad_request
 
 _DEFAULT_TIMEOUT = 1800
@@ -63,8 +63,9 @@ def _params(ctx):
 
 
 class _Stream:
-    def __init__(self, handler, api, res):
+    def __init__(self, handler, api, res, table=False):
         self.handler, self.api, self.res = handler, api, res
+        self.table, self._columns_sent = table, False
 
     def start(self):
         handler = self.handler
@@ -77,6 +78,11 @@ class _Stream:
     def send(self, kind, obj):
         if kind not in {"ERROR", "BOOKMARK"}:
             obj = self.api.external(self.res, obj)
+            if self.table:
+                obj = tables.to_table(self.res, obj)
+                if self._columns_sent:
+                    obj["columnDefinitions"] = []
+                self._columns_sent = True
         line = json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n"
         self.handler.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
         self.handler.wfile.flush()
@@ -92,11 +98,11 @@ class _Stream:
         self.handler.wfile.flush()
 
 
-def serve_watch(handler, api, ctx):
+def serve_watch(handler, api, ctx, table=False):
     timeout, rv, initial, bookmarks = _params(ctx)
     flt = _Filter(api, ctx)
     store = api.store
-    stream = _Stream(handler, api, ctx.res)
+    stream = _Stream(handler, api, ctx.res, table)
     with store.lock:
         current = store.rv
         too_old = rv not in ("", "0") and int(rv) < store.oldest_rv()

@@ -125,7 +125,7 @@ class Workloads:
 
     def _create_pods(self, owner, template, count, generate=None):
         res = resources.core("pods")
-        for _ in range(min(count, _BURST)):
+        for _index in range(min(count, _BURST)):
             self.api.system_create(res, pod_from_template(owner, template, generate=generate))
 
     def _delete(self, key, obj):

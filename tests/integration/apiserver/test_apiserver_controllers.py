@@ -44,7 +44,7 @@ def deployment(name, replicas=2, image="nginx:1.25", **spec):
 
 
 def pods(server, selector, ns=NS):
-    _, body = server.request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector={selector}")
+    _status, body = server.request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector={selector}")
     return body["items"]
 
 
@@ -60,7 +60,7 @@ def cluster(apiserver_factory):
 
 
 def test_nodes_are_simulated_ready(cluster):
-    _, node = cluster.request("GET", "/api/v1/nodes/worker-0")
+    _status, node = cluster.request("GET", "/api/v1/nodes/worker-0")
     status = node["status"]
     assert {c["type"]: c["status"] for c in status["conditions"]}["Ready"] == "True"
     assert status["capacity"]["cpu"] == "4"
@@ -73,7 +73,7 @@ def test_deployment_rollout_and_rollback(cluster):
     cluster.request("POST", base, deployment("web", 3))
 
     def rolled_out():
-        _, dep = cluster.request("GET", f"{base}/web")
+        _status, dep = cluster.request("GET", f"{base}/web")
         status = dep.get("status", {})
         done = status.get("updatedReplicas") == THREE and status.get("availableReplicas") == THREE
         return dep if done and status.get("observedGeneration") == dep["metadata"]["generation"] else None
@@ -83,7 +83,7 @@ def test_deployment_rollout_and_rollback(cluster):
     conditions = {c["type"]: c for c in dep["status"]["conditions"]}
     assert conditions["Available"]["reason"] == "MinimumReplicasAvailable"
     assert conditions["Progressing"]["reason"] == "NewReplicaSetAvailable"
-    _, rs_list = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets?labelSelector=app%3Dweb")
+    _status, rs_list = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets?labelSelector=app%3Dweb")
     (rs,) = rs_list["items"]
     pod_hash = rs["metadata"]["labels"]["pod-template-hash"]
     assert rs["metadata"]["name"] == f"web-{pod_hash}"
@@ -111,7 +111,7 @@ def test_deployment_rollout_and_rollback(cluster):
     )
     dep = wait_for(rolled_out)
     assert dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
-    _, old = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets/web-{pod_hash}")
+    _status, old = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets/web-{pod_hash}")
     assert old["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
     assert old["spec"]["replicas"] == THREE
 
@@ -125,10 +125,12 @@ def test_rolling_update_respects_max_unavailable(cluster):
     seen_total = []
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        _, rs_list = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets?labelSelector=app%3Dpaced")
+        _status, rs_list = cluster.request(
+            "GET", f"/apis/apps/v1/namespaces/{NS}/replicasets?labelSelector=app%3Dpaced"
+        )
         total = sum(rs["spec"]["replicas"] for rs in rs_list["items"])
         seen_total.append(total)
-        _, dep = cluster.request("GET", f"{base}/paced")
+        _status, dep = cluster.request("GET", f"{base}/paced")
         if dep["status"].get("updatedReplicas") == FOUR and dep["status"].get("availableReplicas") == FOUR:
             break
         time.sleep(0.05)
@@ -148,12 +150,12 @@ def test_scale_subresource(cluster):
     )
     assert status == HTTP_OK
     assert scale["spec"]["replicas"] == THREE
-    _, dep = cluster.request("GET", f"{base}/sc")
+    _status, dep = cluster.request("GET", f"{base}/sc")
     assert dep["spec"]["replicas"] == THREE
     entry = next(e for e in dep["metadata"]["managedFields"] if e["manager"] == "scaler")
     assert entry["subresource"] == "scale"
     wait_for(lambda: len([p for p in pods(cluster, "app%3Dsc") if ready(p)]) == THREE)
-    _, scale = cluster.request("GET", f"{base}/sc/scale")
+    _status, scale = cluster.request("GET", f"{base}/sc/scale")
     assert scale["status"]["selector"] == "app=sc"
     rc = {
         "apiVersion": "v1",
@@ -169,7 +171,7 @@ def test_scale_subresource(cluster):
     }
     status, created = cluster.request("POST", f"/api/v1/namespaces/{NS}/replicationcontrollers", rc)
     assert created["spec"]["selector"] == {"rc": "yes"}
-    status, _ = cluster.request(
+    status, _body = cluster.request(
         "PUT",
         f"/api/v1/namespaces/{NS}/replicationcontrollers/rc/scale",
         {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "rc"}, "spec": {"replicas": TWO}},
@@ -232,7 +234,7 @@ def test_scheduling_taints_selectors_and_pending(cluster):
     assert fits["spec"]["nodeName"] == "gpu-0"
     pinned = wait_for(lambda: (p := cluster.request("GET", f"{base}/pinned")[1])["status"]["phase"] == "Running" and p)
     assert pinned["spec"]["nodeName"] == "worker-2"
-    _, nofit = cluster.request("GET", f"{base}/nofit")
+    _status, nofit = cluster.request("GET", f"{base}/nofit")
     assert nofit["status"]["phase"] == "Pending"
     cond = next(c for c in nofit["status"]["conditions"] if c["type"] == "PodScheduled")
     assert (cond["status"], cond["reason"]) == ("False", "Unschedulable")
@@ -242,7 +244,7 @@ def test_scheduling_taints_selectors_and_pending(cluster):
 def test_cordon_keeps_new_pods_away(cluster):
     for name in ("worker-0", "worker-1"):
         cluster.request("PATCH", f"/api/v1/nodes/{name}", {"spec": {"unschedulable": True}}, MERGE)
-    _, node = cluster.request("GET", "/api/v1/nodes/worker-0")
+    _status, node = cluster.request("GET", "/api/v1/nodes/worker-0")
     assert {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}.items() <= node["spec"]["taints"][
         0
     ].items()
@@ -298,7 +300,7 @@ def test_garbage_collection_by_owner_references(cluster):
     wait_for(lambda: len(pods(cluster, "app%3Dgc")) == TWO)
     cluster.request("DELETE", f"{base}/gc")
     wait_for(lambda: not pods(cluster, "app%3Dgc"))
-    _, rs_list = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets?labelSelector=app%3Dgc")
+    _status, rs_list = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets?labelSelector=app%3Dgc")
     assert rs_list["items"] == []
     # orphan: the ReplicaSet stays, without its owner reference
     cluster.request("POST", base, deployment("orphan", 1))
@@ -306,7 +308,7 @@ def test_garbage_collection_by_owner_references(cluster):
     status, body = cluster.request("DELETE", f"{base}/orphan", {"propagationPolicy": "Orphan"})
     assert status == HTTP_OK
     wait_for(lambda: cluster.request("GET", f"{base}/orphan")[0] == HTTP_NOT_FOUND)
-    _, rs_list = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets?labelSelector=app%3Dorphan")
+    _status, rs_list = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets?labelSelector=app%3Dorphan")
     assert len(rs_list["items"]) == 1
     assert not rs_list["items"][0]["metadata"].get("ownerReferences")
     # foreground: the owner waits for its dependents
@@ -335,7 +337,7 @@ def test_daemonset_one_pod_per_schedulable_node(cluster):
     cluster.request("POST", f"/apis/apps/v1/namespaces/{NS}/daemonsets", ds)
 
     def settled():
-        _, obj = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/daemonsets/agent")
+        _status, obj = cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/daemonsets/agent")
         return obj if obj.get("status", {}).get("numberReady") == THREE else None
 
     obj = wait_for(settled)
@@ -362,7 +364,7 @@ def test_endpoints_and_endpoint_slices(cluster):
 
     body = wait_for(endpoints)
     assert body["subsets"][0]["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
-    _, slices = cluster.request(
+    _status, slices = cluster.request(
         "GET",
         f"/apis/discovery.k8s.io/v1/namespaces/{NS}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dep",
     )
@@ -392,7 +394,7 @@ def test_hpa_reports_missing_metrics(cluster):
     )
 
     def active_condition():
-        _, obj = cluster.request("GET", f"/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/auto")
+        _status, obj = cluster.request("GET", f"/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/auto")
         conds = {c["type"]: c for c in obj.get("status", {}).get("conditions", [])}
         return conds if conds.get("ScalingActive", {}).get("reason") == "FailedGetResourceMetric" else None
 
@@ -400,7 +402,7 @@ def test_hpa_reports_missing_metrics(cluster):
     assert conds["ScalingActive"]["status"] == "False"
     assert "metrics" in conds["ScalingActive"]["message"]
     assert conds["AbleToScale"]["status"] == "True"
-    _, v1 = cluster.request("GET", f"/apis/autoscaling/v1/namespaces/{NS}/horizontalpodautoscalers/auto")
+    _status, v1 = cluster.request("GET", f"/apis/autoscaling/v1/namespaces/{NS}/horizontalpodautoscalers/auto")
     assert "ScalingActive" in v1["metadata"]["annotations"]["autoscaling.alpha.kubernetes.io/conditions"]
 
 
@@ -429,7 +431,7 @@ def test_eviction_honours_pod_disruption_budgets(cluster):
         "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "guarded"}}},
     }
     pdb_path = f"/apis/policy/v1/namespaces/{NS}/poddisruptionbudgets"
-    status, _ = cluster.request("POST", pdb_path, pdb)
+    status, _body = cluster.request("POST", pdb_path, pdb)
     assert status == HTTP_CREATED
     wait_for(lambda: cluster.request("GET", f"{pdb_path}/guard")[1].get("status", {}).get("currentHealthy") == TWO)
     status, body = _evict(cluster, "guarded-a")
@@ -447,7 +449,7 @@ def test_eviction_honours_pod_disruption_budgets(cluster):
     status, body = _evict(cluster, "guarded-a")
     assert status == HTTP_CREATED
     assert body["status"] == "Success"
-    _, evicted = cluster.request("GET", f"/api/v1/namespaces/{NS}/pods/guarded-a")
+    _status, evicted = cluster.request("GET", f"/api/v1/namespaces/{NS}/pods/guarded-a")
     assert evicted["metadata"].get("deletionTimestamp")
     # the budget is spent: nothing replaces the evicted pod
     status, body = _evict(cluster, "guarded-b")
@@ -455,7 +457,80 @@ def test_eviction_honours_pod_disruption_budgets(cluster):
     assert "needs 1 healthy pods and has 1 currently" in body["details"]["causes"][0]["message"]
     # a pod that is not Ready does not count, and pods without a budget go freely
     cluster.request("POST", f"/api/v1/namespaces/{NS}/pods", _bare_pod("free", {"app": "free"}))
-    status, _ = _evict(cluster, "free")
+    status, _body = _evict(cluster, "free")
     assert status == HTTP_CREATED
     status, body = _evict(cluster, "missing")
     assert status == HTTP_NOT_FOUND
+
+
+def test_job_and_statefulset(cluster):
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "once"},
+        "spec": {
+            "completions": 2,
+            "parallelism": 1,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1"}]}},
+        },
+    }
+    status, created = cluster.request("POST", f"/apis/batch/v1/namespaces/{NS}/jobs", job)
+    assert status == HTTP_CREATED
+    assert (
+        created["spec"]["selector"]["matchLabels"]["batch.kubernetes.io/controller-uid"] == created["metadata"]["uid"]
+    )
+
+    def complete():
+        _status, obj = cluster.request("GET", f"/apis/batch/v1/namespaces/{NS}/jobs/once")
+        conds = {c["type"]: c["status"] for c in obj.get("status", {}).get("conditions", [])}
+        return obj if conds.get("Complete") == "True" else None
+
+    obj = wait_for(complete)
+    assert obj["status"]["succeeded"] == TWO
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "replicas": 2,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"sts": "db"}},
+            "template": {
+                "metadata": {"labels": {"sts": "db"}},
+                "spec": {"containers": [{"name": "c", "image": "db:1"}]},
+            },
+        },
+    }
+    cluster.request("POST", f"/apis/apps/v1/namespaces/{NS}/statefulsets", sts)
+    wait_for(
+        lambda: (
+            cluster.request("GET", f"/apis/apps/v1/namespaces/{NS}/statefulsets/db")[1]
+            .get("status", {})
+            .get("readyReplicas")
+            == TWO
+        )
+    )
+    assert sorted(p["metadata"]["name"] for p in pods(cluster, "sts%3Ddb")) == ["db-0", "db-1"]
+
+
+def test_kubesim_pod_annotations(apiserver_factory):
+    server = apiserver_factory("--pod-stop-seconds", "0")
+    server.add_nodes(1)
+    base = f"/api/v1/namespaces/{NS}/pods"
+    annotations = {"kubesim.kubeforge.io/ready": "false", "kubesim.kubeforge.io/stop-seconds": "1"}
+    server.request(
+        "POST",
+        base,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "slow", "annotations": annotations},
+            "spec": {"containers": [{"name": "c", "image": "x:1"}]},
+        },
+    )
+    pod = wait_for(lambda: (p := server.request("GET", f"{base}/slow")[1])["status"]["phase"] == "Running" and p)
+    assert not ready(pod)
+    server.request("DELETE", f"{base}/slow")
+    time.sleep(0.5)
+    assert server.request("GET", f"{base}/slow")[0] == HTTP_OK  # still stopping: annotation beats the 0 s flag
+    wait_for(lambda: server.request("GET", f"{base}/slow")[0] == HTTP_NOT_FOUND, timeout=5)

@@ -90,7 +90,7 @@ def test_errors_are_status_objects(apiserver, namespace):
 
 def test_stale_resource_version_conflicts(apiserver, namespace):
     base = f"/api/v1/namespaces/{namespace}/configmaps"
-    _, obj = apiserver.request("POST", base, cm("rv"))
+    _status, obj = apiserver.request("POST", base, cm("rv"))
     stale = dict(obj, data={"k": "1"})
     status, fresh = apiserver.request("PUT", f"{base}/rv", stale)
     assert status == HTTP_OK
@@ -119,12 +119,12 @@ def test_namespace_must_exist_and_deletion_cascades(apiserver, namespace):
     assert deleting["status"]["phase"] == "Terminating"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        status, _ = apiserver.request("GET", f"/api/v1/namespaces/{other}")
+        status, _body = apiserver.request("GET", f"/api/v1/namespaces/{other}")
         if status == HTTP_NOT_FOUND:
             break
         time.sleep(0.05)
     assert status == HTTP_NOT_FOUND
-    status, _ = apiserver.request("GET", f"/api/v1/namespaces/{other}/configmaps/inside")
+    status, _body = apiserver.request("GET", f"/api/v1/namespaces/{other}/configmaps/inside")
     assert status == HTTP_NOT_FOUND
 
 
@@ -166,7 +166,7 @@ def test_label_selectors(apiserver, namespace):
     assert names("tier%20in%20(web,db),!env") == ["l3"]
     assert names("tier%20notin%20(web)") == ["l2"]
     assert names("env") == ["l1", "l2"]
-    status, _ = apiserver.request("GET", f"{base}?labelSelector=tier%20in%20web")
+    status, _body = apiserver.request("GET", f"{base}?labelSelector=tier%20in%20web")
     assert status == HTTP_BAD_REQUEST
 
 
@@ -192,7 +192,7 @@ def test_field_selectors(apiserver, namespace):
 
 def test_delete_returns_status_and_preconditions(apiserver, namespace):
     base = f"/api/v1/namespaces/{namespace}/configmaps"
-    _, obj = apiserver.request("POST", base, cm("del"))
+    _status, obj = apiserver.request("POST", base, cm("del"))
     status, body = apiserver.request("DELETE", f"{base}/del", {"preconditions": {"uid": "wrong"}})
     assert status == HTTP_CONFLICT
     status, body = apiserver.request("DELETE", f"{base}/del", {"preconditions": {"uid": obj["metadata"]["uid"]}})
@@ -200,7 +200,7 @@ def test_delete_returns_status_and_preconditions(apiserver, namespace):
     assert body["kind"] == "Status"
     assert body["status"] == "Success"
     assert body["details"]["uid"] == obj["metadata"]["uid"]
-    status, _ = apiserver.request("DELETE", f"{base}/del")
+    status, _body = apiserver.request("DELETE", f"{base}/del")
     assert status == HTTP_NOT_FOUND
 
 
@@ -209,7 +209,7 @@ def test_expired_continue_token_is_gone(apiserver_factory):
     base = "/api/v1/namespaces/default/configmaps"
     for index in range(5):
         server.request("POST", base, cm(f"e{index}"))
-    _, body = server.request("GET", base + "?limit=2")
+    _status, body = server.request("GET", base + "?limit=2")
     token = body["metadata"]["continue"]
     for index in range(60):
         server.request("PUT", f"{base}/e0", cm("e0", {"n": str(index)}))

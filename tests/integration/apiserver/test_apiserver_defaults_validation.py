@@ -171,7 +171,7 @@ def test_validation_rules(apiserver, namespace):
         "selector": {"matchLabels": {"a": "b"}},
         "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "x:1"}]}},
     }
-    status, _ = apiserver.request("POST", base, good)
+    status, _body = apiserver.request("POST", base, good)
     assert status == HTTP_CREATED
     status, body = apiserver.request(
         "PATCH",
@@ -242,7 +242,7 @@ def test_secret_string_data_becomes_base64_data(apiserver, namespace):
     assert obj["data"] == {"a": "YQ==", "b": "YmVl"}
     assert "stringData" not in obj
     assert obj["type"] == "Opaque"
-    status, _ = apiserver.request(
+    status, _body = apiserver.request(
         "POST", base, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}, "data": {"a": "not base64!"}}
     )
     assert status == HTTP_BAD_REQUEST

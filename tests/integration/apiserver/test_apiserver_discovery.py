@@ -124,5 +124,5 @@ def test_openapi_v3_advertises_field_validation(apiserver):
     assert "fieldValidation" in [p["name"] for p in patch["parameters"]]
     assert patch["x-kubernetes-group-version-kind"] == {"group": "apps", "version": "v1", "kind": "Deployment"}
     assert "io.k8s.api.apps.v1.Deployment" in doc["components"]["schemas"]
-    status, _ = apiserver.request("GET", "/openapi/v2")
+    status, _body = apiserver.request("GET", "/openapi/v2")
     assert status == HTTP_NOT_FOUND

@@ -56,13 +56,15 @@ def test_json_and_merge_patch(apiserver, namespace):
     )
     assert status == HTTP_OK
     assert obj["data"] == {"a": "9"}
-    status, _ = apiserver.request("PATCH", f"{base}/p", [{"op": "test", "path": "/data/a", "value": "0"}], JSONPATCH)
+    status, _body = apiserver.request(
+        "PATCH", f"{base}/p", [{"op": "test", "path": "/data/a", "value": "0"}], JSONPATCH
+    )
     assert status == HTTP_INVALID
     status, obj = apiserver.request("PATCH", f"{base}/p", {"data": {"a": None, "c": "3"}}, MERGE)
     assert obj["data"] == {"c": "3"}
-    status, _ = apiserver.request("PATCH", f"{base}/p", {"data": {}}, "application/xml")
+    status, _body = apiserver.request("PATCH", f"{base}/p", {"data": {}}, "application/xml")
     assert status == HTTP_UNSUPPORTED
-    status, _ = apiserver.request("PATCH", f"{base}/p", b"{broken", MERGE)
+    status, _body = apiserver.request("PATCH", f"{base}/p", b"{broken", MERGE)
     assert status == HTTP_BAD_REQUEST
 
 
@@ -72,7 +74,7 @@ def test_strategic_merge_patch_uses_merge_keys(apiserver, namespace):
         {"name": "a", "image": "nginx:1", "ports": [{"containerPort": 80}]},
         {"name": "b", "image": "busybox:1"},
     ]
-    status, _ = apiserver.request("POST", base, deployment("smp", containers))
+    status, _body = apiserver.request("POST", base, deployment("smp", containers))
     assert status == HTTP_CREATED
     patch = {
         "spec": {
@@ -105,6 +107,7 @@ def test_apply_creates_tracks_fields_and_is_noop_when_unchanged(apiserver, names
     # the key of the port includes the protocol the server defaults
     assert 'k:{"containerPort":80,"protocol":"TCP"}' in container["f:ports"]
     assert "f:imagePullPolicy" not in container
+    assert fields["f:spec"]["f:selector"] == {}  # LabelSelector is an atomic map
     assert first["spec"]["template"]["spec"]["containers"][0]["ports"][0]["protocol"] == "TCP"
     status, second = apply(apiserver, path, obj)
     assert status == HTTP_OK
@@ -200,13 +203,13 @@ def test_dry_run_on_every_write(apiserver, namespace):
     assert status == HTTP_CREATED
     assert created["metadata"]["uid"]
     assert apiserver.request("GET", f"{base}/dry")[0] == HTTP_NOT_FOUND
-    status, _ = apply(apiserver, f"{base}/dry", obj, extra="&dryRun=All")
+    status, _body = apply(apiserver, f"{base}/dry", obj, extra="&dryRun=All")
     assert status == HTTP_CREATED
     assert apiserver.request("GET", f"{base}/dry")[0] == HTTP_NOT_FOUND
     apiserver.request("POST", base, obj)
-    status, _ = apiserver.request("PUT", f"{base}/dry?dryRun=All", {**obj, "data": {"a": "2"}})
-    status, _ = apiserver.request("PATCH", f"{base}/dry?dryRun=All", {"data": {"a": "3"}}, MERGE)
-    status, _ = apiserver.request("DELETE", f"{base}/dry?dryRun=All")
+    status, _body = apiserver.request("PUT", f"{base}/dry?dryRun=All", {**obj, "data": {"a": "2"}})
+    status, _body = apiserver.request("PATCH", f"{base}/dry?dryRun=All", {"data": {"a": "3"}}, MERGE)
+    status, _body = apiserver.request("DELETE", f"{base}/dry?dryRun=All")
     assert status == HTTP_OK
     status, current = apiserver.request("GET", f"{base}/dry")
     assert current["data"] == {"a": "1"}

@@ -20,7 +20,7 @@ JSONPATCH = "application/json-patch+json"
 def test_malformed_bodies_get_400_and_leave_objects_intact(apiserver, namespace):
     base = f"/api/v1/namespaces/{namespace}/configmaps"
     obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "safe"}, "data": {"a": "1"}}
-    _, before = apiserver.request("POST", base, obj)
+    _status, before = apiserver.request("POST", base, obj)
     bad_requests = [
         ("POST", base, b"\x00\xff garbage", "application/json"),
         ("POST", base, b"[1, 2, 3]", "application/json"),
@@ -46,7 +46,7 @@ def test_malformed_bodies_get_400_and_leave_objects_intact(apiserver, namespace)
         assert status in (HTTP_BAD_REQUEST, HTTP_INVALID), (method, body, status, answer)
         assert answer["kind"] == "Status"
         assert answer["message"]
-    _, after = apiserver.request("GET", f"{base}/safe")
+    _status, after = apiserver.request("GET", f"{base}/safe")
     assert after == before
 
 
@@ -55,7 +55,7 @@ def test_unknown_paths_methods_and_media_types(apiserver, namespace):
     assert apiserver.request("GET", f"/api/v1/namespaces/{namespace}/gizmos")[0] == HTTP_NOT_FOUND
     assert apiserver.request("GET", "/api/v1/namespaces/default/configmaps/x/bogus")[0] == HTTP_NOT_FOUND
     assert apiserver.request("GET", "/nonsense")[0] == HTTP_NOT_FOUND
-    status, _ = apiserver.request("POST", f"/api/v1/namespaces/{namespace}/pods/p/log", {})
+    status, _body = apiserver.request("POST", f"/api/v1/namespaces/{namespace}/pods/p/log", {})
     assert status == HTTP_METHOD_NOT_ALLOWED
     status, body = apiserver.request(
         "GET", "/api/v1/namespaces", headers={"Accept": "application/vnd.kubernetes.protobuf"}

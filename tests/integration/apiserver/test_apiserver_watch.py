@@ -36,7 +36,7 @@ def cm(name, value="1"):
 
 def test_resume_from_resource_version(apiserver, namespace):
     base = f"/api/v1/namespaces/{namespace}/configmaps"
-    _, listing = apiserver.request("GET", base)
+    _status, listing = apiserver.request("GET", base)
     start = listing["metadata"]["resourceVersion"]
     apiserver.request("POST", base, cm("w1"))
     apiserver.request("PUT", f"{base}/w1", cm("w1", "2"))
@@ -76,7 +76,7 @@ def test_bookmarks_and_initial_events_end(apiserver, namespace):
 
 def test_label_selector_watch_reports_leaving_objects_as_deleted(apiserver, namespace):
     base = f"/api/v1/namespaces/{namespace}/configmaps"
-    _, listing = apiserver.request("GET", base)
+    _status, listing = apiserver.request("GET", base)
     start = listing["metadata"]["resourceVersion"]
     obj = cm("sel")
     obj["metadata"]["labels"] = {"watch": "me"}

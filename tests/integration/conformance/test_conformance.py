@@ -22,6 +22,7 @@ APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"
 PAUSE = "registry.k8s.io/pause:3.10"
 REPLICAS, SCALED = 2, 3
+CPU_TARGET = 60
 
 
 def wait_for(check, timeout=120, interval=0.1):
@@ -56,7 +57,7 @@ def test_discovery(target):
     status, version = target.request("GET", "/version")
     assert status == HTTP_OK
     assert version["major"] == "1"
-    _, groups = target.request("GET", "/apis")
+    _status, groups = target.request("GET", "/apis")
     names = {g["name"] for g in groups["groups"]}
     assert {
         "apps",
@@ -68,12 +69,12 @@ def test_discovery(target):
         "discovery.k8s.io",
         "coordination.k8s.io",
     } <= names
-    _, apps = target.request("GET", "/apis/apps/v1")
+    _status, apps = target.request("GET", "/apis/apps/v1")
     entries = {r["name"]: r for r in apps["resources"]}
     assert entries["deployments"]["namespaced"] is True
     assert entries["deployments"]["shortNames"] == ["deploy"]
     assert entries["deployments/scale"]["kind"] == "Scale"
-    _, core = target.request("GET", "/api/v1")
+    _status, core = target.request("GET", "/api/v1")
     entries = {r["name"]: r for r in core["resources"]}
     assert entries["pods/eviction"]["verbs"] == ["create"]
     assert entries["nodes"]["namespaced"] is False
@@ -88,7 +89,7 @@ def test_crud_status_codes(target, target_ns):
     assert (status, body["reason"]) == (HTTP_CONFLICT, "AlreadyExists")
     status, body = target.request("GET", f"{base}/missing")
     assert (status, body["reason"], body["details"]["kind"]) == (HTTP_NOT_FOUND, "NotFound", "configmaps")
-    status, _ = target.request("PUT", f"{base}/c", dict(created, data={"a": "2"}))
+    status, _body = target.request("PUT", f"{base}/c", dict(created, data={"a": "2"}))
     assert status == HTTP_OK
     status, body = target.request("PUT", f"{base}/c", dict(created, data={"a": "3"}))
     assert (status, body["reason"]) == (HTTP_CONFLICT, "Conflict")
@@ -126,14 +127,14 @@ def test_server_side_apply(target, target_ns):
         "metadata": {"name": "ssa"},
         "spec": {"selector": {"app": "ssa"}, "ports": [{"port": 80, "targetPort": 8080}]},
     }
-    _, one = target.request("PATCH", f"{svc_path}?fieldManager=alpha", yaml.safe_dump(svc), APPLY)
-    _, two = target.request("PATCH", f"{svc_path}?fieldManager=alpha", yaml.safe_dump(svc), APPLY)
+    _status, one = target.request("PATCH", f"{svc_path}?fieldManager=alpha", yaml.safe_dump(svc), APPLY)
+    _status, two = target.request("PATCH", f"{svc_path}?fieldManager=alpha", yaml.safe_dump(svc), APPLY)
     assert one["metadata"]["resourceVersion"] == two["metadata"]["resourceVersion"]
 
 
 def test_dry_run_and_field_validation(target, target_ns):
     base = f"/api/v1/namespaces/{target_ns}/configmaps"
-    status, _ = target.request("POST", f"{base}?dryRun=All", cm("dry", {"a": "1"}))
+    status, _body = target.request("POST", f"{base}?dryRun=All", cm("dry", {"a": "1"}))
     assert status == HTTP_CREATED
     assert target.request("GET", f"{base}/dry")[0] == HTTP_NOT_FOUND
     bad = dict(cm("strict", {"a": "1"}), spurious=1)
@@ -190,14 +191,14 @@ def test_list_pagination_and_selectors(target, target_ns):
         body = cm(f"p{index}", {"i": str(index)})
         body["metadata"]["labels"] = {"set": "odd" if index % 2 else "even"}
         target.request("POST", base, body)
-    _, page = target.request("GET", f"{base}?labelSelector=set&limit=2")
+    _status, page = target.request("GET", f"{base}?labelSelector=set&limit=2")
     assert page["kind"] == "ConfigMapList"
     assert len(page["items"]) == REPLICAS
-    _, rest = target.request("GET", f"{base}?labelSelector=set&limit=10&continue={page['metadata']['continue']}")
+    _status, rest = target.request("GET", f"{base}?labelSelector=set&limit=10&continue={page['metadata']['continue']}")
     assert len(rest["items"]) == SCALED
-    _, odd = target.request("GET", f"{base}?labelSelector=set%20in%20(odd)")
+    _status, odd = target.request("GET", f"{base}?labelSelector=set%20in%20(odd)")
     assert sorted(i["metadata"]["name"] for i in odd["items"]) == ["p1", "p3"]
-    _, named = target.request("GET", f"{base}?fieldSelector=metadata.name%3Dp4")
+    _status, named = target.request("GET", f"{base}?fieldSelector=metadata.name%3Dp4")
     assert [i["metadata"]["name"] for i in named["items"]] == ["p4"]
 
 
@@ -216,7 +217,7 @@ def test_eviction_respects_pdb(target, target_ns):
         )
 
     def both_ready():
-        _, body = target.request("GET", f"{base}?labelSelector=app%3Devict")
+        _status, body = target.request("GET", f"{base}?labelSelector=app%3Devict")
         return (
             all(
                 any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
@@ -269,11 +270,11 @@ def test_kubectl_verbs(target, target_ns, kubectl, tmp_path):
 
 
 def test_kubectl_cordon(target, kubectl):
-    _, nodes = target.request("GET", "/api/v1/nodes")
+    _status, nodes = target.request("GET", "/api/v1/nodes")
     node = nodes["items"][0]["metadata"]["name"]
     kubectl("cordon", node)
     try:
-        _, obj = target.request("GET", f"/api/v1/nodes/{node}")
+        _status, obj = target.request("GET", f"/api/v1/nodes/{node}")
         assert obj["spec"]["unschedulable"] is True
         wait_for(
             lambda: any(
@@ -283,5 +284,67 @@ def test_kubectl_cordon(target, kubectl):
         )
     finally:
         kubectl("uncordon", node)
-    _, obj = target.request("GET", f"/api/v1/nodes/{node}")
+    _status, obj = target.request("GET", f"/api/v1/nodes/{node}")
     assert not obj["spec"].get("unschedulable")
+
+
+def test_watch_initial_events_and_resume(target, target_ns):
+    base = f"/api/v1/namespaces/{target_ns}/configmaps"
+    _status, created = target.request("POST", base, cm("w", {"a": "1"}))
+    target.request("PUT", f"{base}/w", dict(created, data={"a": "2"}))
+    events = _watch(
+        target,
+        f"{base}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+        "&allowWatchBookmarks=true&timeoutSeconds=2",
+    )
+    marker = next(e for e in events if e["type"] == "BOOKMARK")
+    assert marker["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"] == "true"
+    added = [e["object"]["metadata"]["name"] for e in events[: events.index(marker)]]
+    assert "w" in added
+    events = _watch(
+        target, f"{base}?watch=true&resourceVersion={created['metadata']['resourceVersion']}&timeoutSeconds=1"
+    )
+    assert [(e["type"], e["object"]["data"]) for e in events if e["object"]["metadata"]["name"] == "w"] == [
+        ("MODIFIED", {"a": "2"})
+    ]
+
+
+def test_hpa_served_in_both_versions(target, target_ns):
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "none"},
+            "minReplicas": 1,
+            "maxReplicas": 3,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": CPU_TARGET}},
+                }
+            ],
+        },
+    }
+    status, _body = target.request("POST", f"/apis/autoscaling/v2/namespaces/{target_ns}/horizontalpodautoscalers", hpa)
+    assert status == HTTP_CREATED
+    _status, v1 = target.request("GET", f"/apis/autoscaling/v1/namespaces/{target_ns}/horizontalpodautoscalers/h")
+    assert v1["spec"]["targetCPUUtilizationPercentage"] == CPU_TARGET
+
+
+def _watch(target, path):
+    conn = target.client._conn()
+    headers = {"Accept": "application/json"}
+    if target.client.token:
+        headers["Authorization"] = f"Bearer {target.client.token}"
+    conn.request("GET", path, headers=headers)
+    resp = conn.getresponse()
+    assert resp.status == HTTP_OK
+    events = []
+    while True:
+        line = resp.readline()
+        if not line:
+            break
+        events.append(json.loads(line))
+    target.client.close()
+    return events

@@ -280,7 +280,11 @@ def test_legacy_extensions_v1beta1_deployment_error_and_fix(examples):
 
 
 def test_print_greeting_env_in_args(examples):
-    examples.converge("print_greeting")
+    # Connection settings come from variables: the token context works, an unknown one is refused by name.
+    examples.converge("print_greeting", {"examples_context": examples.server.token_context})
+    wrong = examples.run("print_greeting", {"examples_context": "no-such-context"})
+    assert wrong.rc != 0
+    assert "context 'no-such-context' not found" in wrong.last.msg
     pod = examples.get("/api/v1/namespaces/default/pods/print-greeting")
     (container,) = pod["spec"]["containers"]
     assert container["name"] == "env-print-demo"

@@ -53,6 +53,7 @@ class FakeClient:
         self.pdbs = {}
         self.calls = []
         self.map_workers = []
+        self.bodies = []
         self.stop_polls = 1
         self.evict_hook = None
         self.conflicts = 0
@@ -74,6 +75,7 @@ class FakeClient:
     # --- ApiClient surface
     def request(self, method, path, body=None, query=None, **_options):
         self.calls.append((method, path, dict(query or {})))
+        self.bodies.append(copy.deepcopy(body))
         match = re.fullmatch(r"/api/v1/nodes/([^/]+)", path)
         if match:
             return self._node(method, match.group(1), body, query)

@@ -64,6 +64,15 @@ def test_classify_terminating_pods_are_waited_for_not_evicted():
     assert plan.remove == [] and _refs(plan.terminating) == ["default/web-1"]
 
 
+def _raise(error):
+    """An eviction hook that always fails with ``error``."""
+
+    def _hook(_pod):
+        raise error
+
+    return _hook
+
+
 def _drainer(fake, clock, check_mode=False, **options):
     return node_utils.Drainer(fake, options, check_mode=check_mode, clock=clock, sleep=clock.sleep)
 
@@ -81,6 +90,13 @@ def test_drain_evicts_with_uid_precondition_and_waits_until_gone(fake, clock):
     assert sorted(evictions) == [f"/api/v1/namespaces/default/pods/web-{i}/eviction" for i in range(3)]
     assert clock.sleeps and all(s == DEFAULT_POLL for s in clock.sleeps)
     assert pods[0]["metadata"]["deletionTimestamp"]
+    first = next(b for (m, _p, _q), b in zip(fake.calls, fake.bodies) if m == "POST")
+    assert first == {
+        "apiVersion": "policy/v1",
+        "kind": "Eviction",
+        "metadata": {"name": "web-0", "namespace": "default"},
+        "deleteOptions": {"preconditions": {"uid": pods[0]["metadata"]["uid"]}, "gracePeriodSeconds": 7},
+    }
 
 
 DEFAULT_POLL = node_utils.DRAIN_DEFAULTS["poll_interval"]
@@ -125,7 +141,7 @@ def test_drain_retries_a_conflict_on_the_same_pod(fake, clock):
 def test_drain_persistent_conflict_times_out_naming_it(fake, clock):
     fake.add_node("n1", unschedulable=True)
     fake.add_pod("web-0")
-    fake.evict_hook = lambda pod: (_ for _ in ()).throw(KubeforgeError("the object has been modified", status=409))
+    fake.evict_hook = _raise(KubeforgeError("the object has been modified", status=409))
     with pytest.raises(KubeforgeError, match="timed out after 5s draining: 1 pod left") as caught:
         node_utils.drain_node(_drainer(fake, clock, timeout=5), "n1")
     cause = caught.value.causes[0]
@@ -186,7 +202,7 @@ def test_drain_replacement_with_same_name_is_not_the_old_pod(fake, clock):
 def test_drain_pod_gone_before_eviction_counts_as_removed(fake, clock):
     fake.add_node("n1", unschedulable=True)
     fake.add_pod("web-0")
-    fake.evict_hook = lambda pod: (_ for _ in ()).throw(KubeforgeError("pods not found", status=404))
+    fake.evict_hook = _raise(KubeforgeError("pods not found", status=404))
     result, _changed = node_utils.drain_node(_drainer(fake, clock), "n1")
     assert result["evicted"] == ["default/web-0"]
 
@@ -208,7 +224,7 @@ def test_drain_other_eviction_error_fails_at_once(fake, clock):
 def test_drain_disable_eviction_deletes(fake, clock):
     fake.add_node("n1", unschedulable=True)
     fake.add_pod("web-0")
-    fake.evict_hook = lambda pod: (_ for _ in ()).throw(AssertionError("no eviction expected"))
+    fake.evict_hook = _raise(AssertionError("no eviction expected"))
     result, _changed = node_utils.drain_node(_drainer(fake, clock, disable_eviction=True), "n1")
     assert result["evicted"] == ["default/web-0"]
     assert [c[0] for c in fake.writes()] == ["DELETE"]
