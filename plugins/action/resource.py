@@ -25,7 +25,6 @@ _MANIFEST_SUFFIXES = (".yml", ".yaml", ".json")
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = None
 
     def _manifest_files(self, src):
         path = self._find_needle("files", src)

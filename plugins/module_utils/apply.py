@@ -284,7 +284,9 @@ class Batch:
             objs, _page = self.client.list_all(members[0].path(with_name=False))
             by_name = {(o.get("metadata") or {}).get("name"): o for o in objs}
             for member in members:
-                member.live = by_name.get(member.name)
+                listed = by_name.get(member.name)
+                # List items carry no apiVersion/kind: put them back so they compare with single reads.
+                member.live = dict(listed, apiVersion=member.body["apiVersion"], kind=member.kind) if listed else None
                 member.fetched = True
 
         calls = [(_list, members) for members in lists]

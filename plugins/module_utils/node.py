@@ -339,13 +339,17 @@ class Drainer:
             options["gracePeriodSeconds"] = self.options["grace_period"]
         return options
 
-    def _remove(self, pod):
+    def _remove(self, pod, dry_run=False):
         """Evict (or delete) one pod; returns ``"accepted"`` or ``"gone"``; raises KubeforgeError otherwise."""
         delete_options = self._delete_options(pod)
+        query = None
+        if dry_run:  # in the query and in the Eviction's DeleteOptions: the API server merges both
+            delete_options["dryRun"] = ["All"]
+            query = {"dryRun": "All"}
         try:
             if self.options["disable_eviction"]:
                 body = dict(delete_options, apiVersion="v1", kind="DeleteOptions")
-                self.client.request("DELETE", _pod_path(pod), body=body, retry=False)
+                self.client.request("DELETE", _pod_path(pod), body=body, query=query, retry=False)
             else:
                 body = {
                     "apiVersion": "policy/v1",
@@ -353,7 +357,7 @@ class Drainer:
                     "metadata": {"name": pod["metadata"]["name"], "namespace": pod["metadata"]["namespace"]},
                     "deleteOptions": delete_options,
                 }
-                self.client.request("POST", _pod_path(pod, "eviction"), body=body, retry=False)
+                self.client.request("POST", _pod_path(pod, "eviction"), body=body, query=query, retry=False)
         except KubeforgeError as exc:
             if exc.status == HTTP_NOT_FOUND:
                 return "gone"
@@ -394,6 +398,22 @@ class Drainer:
         if pdbs:
             return "eviction blocked by PodDisruptionBudget {}: {}".format(", ".join(pdbs), detail)
         return f"eviction refused with 429 Too Many Requests: {detail}"
+
+    def preview(self, plan):
+        """Check mode: send the evictions as server dry-runs; returns the pods refused right now and why."""
+        if self.options["disable_eviction"]:
+            return []
+        results = self.client.map(
+            lambda pod: self._remove(pod, dry_run=True), plan.remove, workers=self.options["parallel"]
+        )
+        return [
+            {
+                "pod": pod_ref(pod),
+                "reason": self._blocked_reason(pod, outcome) if outcome.status in _RETRY_STATUS else str(outcome),
+            }
+            for pod, outcome in zip(plan.remove, results)
+            if isinstance(outcome, KubeforgeError)
+        ]
 
     # the loop
     def drain(self, node_name, plan):
@@ -500,7 +520,8 @@ def _refuse(node_name, plan):
 def drain_node(drainer, node_name, warn=None):
     """Drain one (already cordoned) node; returns ``{"evicted": [...], "skipped": [...]}`` and whether it changed.
 
-    In check mode nothing is removed: ``evicted`` lists what would be. Refuses (before removing anything)
+    In check mode nothing is removed: ``evicted`` lists what would be, ``blocked`` the pods whose eviction (sent as
+    a server dry-run) a PodDisruptionBudget refuses right now. Refuses (before removing anything)
     when a pod cannot be removed with the given options, listing every such pod.
     """
     plan = drainer.plan(node_name)
@@ -511,6 +532,7 @@ def drain_node(drainer, node_name, warn=None):
             warn(message)
     result = {"skipped": plan.skipped, "evicted": [pod_ref(pod) for pod in plan.remove]}
     if drainer.check_mode:
+        result["blocked"] = drainer.preview(plan)
         return result, bool(plan.remove)
     result["evicted"] = drainer.drain(node_name, plan)
     return result, bool(result["evicted"])

@@ -360,6 +360,8 @@ class Api:
         res = ctx.res
         storage = resources.STORAGE[res.key]
         new["apiVersion"], new["kind"] = storage.api_version, storage.kind
+        if new["kind"] == "Service" and old is not None:
+            _drop_type_dependent(new, old)
         defaults.apply_defaults(new, self.allocator)
         causes = validation.validate(new, old)
         if new.get("kind") == "Service":
@@ -795,6 +797,20 @@ def _success_status(res, obj):
             "uid": obj["metadata"]["uid"],
         },
     }
+
+
+def _drop_type_dependent(new, old):
+    """Changing a Service to ClusterIP releases the node ports it had (as the Service strategy does)."""
+    spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
+    if spec.get("type", "ClusterIP") not in ("ClusterIP", "ExternalName"):
+        return
+    if old_spec.get("type") not in ("NodePort", "LoadBalancer"):
+        return
+    allocated = {p.get("nodePort") for p in old_spec.get("ports") or []}
+    for port in spec.get("ports") or []:
+        if port.get("nodePort") in allocated:
+            port.pop("nodePort")
+    spec.pop("externalTrafficPolicy", None)
 
 
 def _check_base64(res, data):

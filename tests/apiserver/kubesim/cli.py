@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shutil
 import signal
 import sys
 import threading
+import time
 
 from .bootstrap import bootstrap
 from .certs import Pki
 from .server import make_server
+
+_PARENT_POLL = 0.5
 
 
 def parse_args(argv):
@@ -31,8 +35,19 @@ def parse_args(argv):
         default=0,
         help="watch/continue history kept (default 20000 events); small values test 410 Gone",
     )
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the parent process goes away (test harnesses: no stray servers)",
+    )
     parser.add_argument("--no-controllers", action="store_true", help="run the API only (no controllers)")
     return parser.parse_args(argv)
+
+
+def _watch_parent(parent, stop):
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL)
+    stop(None, None)
 
 
 def main(argv=None):
@@ -52,6 +67,8 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if args.exit_with_parent:
+        threading.Thread(target=_watch_parent, args=(os.getppid(), _stop), daemon=True).start()
     print(f"ready {url}", flush=True)
     controllers = None
     if not args.no_controllers:

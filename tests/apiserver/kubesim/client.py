@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import yaml
 
 _ATTEMPTS = 2
+HTTP_OK = 200
 
 
 class KubeClient:
@@ -81,6 +82,27 @@ class KubeClient:
             return resp.status, json.loads(raw) if raw else None
         except ValueError:
             return resp.status, raw.decode(errors="replace")
+
+    def watch(self, path, max_events=10000):
+        """Events of a watch request (a fresh connection), read until the server ends the stream."""
+        conn = http.client.HTTPSConnection(self.host, self.port, context=self.ssl, timeout=60)
+        head = {"Accept": "application/json"}
+        if self.token:
+            head["Authorization"] = f"Bearer {self.token}"
+        try:
+            conn.request("GET", path, headers=head)
+            resp = conn.getresponse()
+            if resp.status != HTTP_OK:
+                raise RuntimeError(f"watch {path}: {resp.status} {resp.read()[:500]!r}")
+            events = []
+            while len(events) < max_events:
+                line = resp.readline()
+                if not line:
+                    break
+                events.append(json.loads(line))
+            return events
+        finally:
+            conn.close()
 
     def close(self):
         conn = getattr(self._local, "conn", None)

@@ -7,10 +7,12 @@ import hashlib
 import random
 from datetime import datetime, timezone
 
+from . import resources
 from .api import now_iso
 
 ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 MANAGER = "kube-controller-manager"
+EVENTS = resources.core("events")
 
 
 def random_suffix(length=5):
@@ -126,3 +128,35 @@ def int_or_percent(value, total, round_up):
         share = int(value[:-1]) * total
         return -(-share // 100) if round_up else share // 100
     return int(value or 0)
+
+
+def record_event(api, obj, kind_reason, message, component):
+    """Create a core/v1 Event about obj; kind_reason is ("Normal"|"Warning", reason)."""
+    from_ns = obj["metadata"].get("namespace") or "default"
+    meta = obj["metadata"]
+    now = now_iso()
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{meta['name']}.{random_suffix(16)}", "namespace": from_ns},
+        "involvedObject": {
+            "apiVersion": obj.get("apiVersion"),
+            "kind": obj.get("kind"),
+            "name": meta["name"],
+            "namespace": meta.get("namespace"),
+            "uid": meta.get("uid"),
+            "resourceVersion": meta.get("resourceVersion"),
+        },
+        "type": kind_reason[0],
+        "reason": kind_reason[1],
+        "message": message,
+        "source": {"component": component},
+        "reportingComponent": component,
+        "reportingInstance": "",
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+    }
+    if not meta.get("namespace"):
+        event["involvedObject"].pop("namespace")
+    api.system_create(EVENTS, event, component)

@@ -95,3 +95,58 @@ def resource_list(group, version):
         "groupVersion": f"{group}/{version}" if group else version,
         "resources": items,
     }
+
+
+AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def _aggregated_resource(res):
+    entry = {
+        "resource": res.plural,
+        "responseKind": {"group": res.group, "version": res.version, "kind": res.kind},
+        "scope": "Namespaced" if res.namespaced else "Cluster",
+        "singularResource": res.singular,
+        "verbs": list(res.verbs),
+    }
+    if res.short_names:
+        entry["shortNames"] = list(res.short_names)
+    if res.categories:
+        entry["categories"] = list(res.categories)
+    subs = []
+    for sub in _entries(res)[1:]:
+        subs.append(
+            {
+                "subresource": sub["name"].split("/", 1)[1],
+                "verbs": sub["verbs"],
+                "responseKind": {
+                    "group": sub.get("group", res.group),
+                    "version": sub.get("version", res.version),
+                    "kind": sub["kind"],
+                },
+            }
+        )
+    if subs:
+        entry["subresources"] = subs
+    return entry
+
+
+def aggregated(core):
+    """apidiscovery.k8s.io/v2 APIGroupDiscoveryList for /api (core=True) or /apis."""
+    items = []
+    for group, versions in resources.GROUP_VERSIONS.items():
+        if (group == "") != core:
+            continue
+        items.append(
+            {
+                "metadata": {"name": group, "creationTimestamp": None},
+                "versions": [
+                    {
+                        "version": v,
+                        "freshness": "Current",
+                        "resources": [_aggregated_resource(r) for r in resources.BY_GV[(group, v)].values()],
+                    }
+                    for v in versions
+                ],
+            }
+        )
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import copy
 import time
 
-from . import resources, selectors
 from .api import now_iso
-from .common import is_active, set_condition
+from .common import is_active, record_event, set_condition
 from .quantity import quantity_value
 
 STOP_ANNOTATION = "kubesim.kubeforge.io/stop-seconds"
 NEVER_READY_ANNOTATION = "kubesim.kubeforge.io/ready"
+EXIT_CODE_ANNOTATION = "kubesim.kubeforge.io/exit-code"
+BAD_IMAGE_MARKER = "does-not-exist"  # images whose reference contains this cannot be pulled
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 _CAPACITY = {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "100Gi", "hugepages-2Mi": "0"}
 _SCHEDULE_EFFECTS = ("NoSchedule", "NoExecute")
@@ -213,6 +214,11 @@ class Scheduler:
         if not fits:
             detail = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
             message = f"0/{len(nodes)} nodes are available" + (f": {detail}." if detail else ".")
+            current = next(
+                (c for c in (pod.get("status") or {}).get("conditions") or [] if c.get("type") == "PodScheduled"), {}
+            )
+            if current.get("message") != message:
+                record_event(self.api, pod, ("Warning", "FailedScheduling"), message, "default-scheduler")
             self._status(pod, "False", "Unschedulable", message)
             return
         target = min(fits, key=lambda n: (load.get(n, {}).get("pods", 0), n))
@@ -220,6 +226,13 @@ class Scheduler:
         new["spec"]["nodeName"] = target
         stored = self.api.system_write("/pods", new, "kube-scheduler", "")
         self._status(stored, "True", "", "")
+        record_event(
+            self.api,
+            stored,
+            ("Normal", "Scheduled"),
+            f"Successfully assigned {namespace}/{name} to {target}",
+            "default-scheduler",
+        )
 
     def _status(self, pod, status, reason, message):
         new = copy.deepcopy(pod)
@@ -270,12 +283,22 @@ class Kubelet:
         phase = (pod.get("status") or {}).get("phase")
         if phase == "Pending" and self._wait(uid, "start", self.ready_delay, item):
             self._start(pod, node)
-        elif (
-            phase == "Running"
-            and (pod.get("spec") or {}).get("restartPolicy") in ("Never", "OnFailure")
-            and (self._wait(uid, "complete", self.ready_delay, item))
-        ):
-            self._complete(pod)
+        elif phase == "Running" and self._exits(pod) and self._wait(uid, "complete", self.ready_delay, item):
+            if (pod.get("spec") or {}).get("restartPolicy") in ("Never", "OnFailure"):
+                self._complete(pod)
+            else:
+                self._crash_loop(pod)
+
+    @staticmethod
+    def _exit_code(pod):
+        return int((pod["metadata"].get("annotations") or {}).get(EXIT_CODE_ANNOTATION, "0") or 0)
+
+    def _exits(self, pod):
+        """Run-to-completion pods finish; others only when told to crash (exit-code annotation)."""
+        if (pod.get("spec") or {}).get("restartPolicy") in ("Never", "OnFailure"):
+            return True
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        return self._exit_code(pod) != 0 and not any(s.get("restartCount") for s in statuses)
 
     def _terminate(self, pod, node, item):
         meta = pod["metadata"]
@@ -313,6 +336,71 @@ class Kubelet:
                     cond.pop("reason", None)
                     cond.pop("message", None)
         status["containerStatuses"] = [self._container(c, ready, now) for c in new["spec"].get("containers") or []]
+        if any(BAD_IMAGE_MARKER in c.get("image", "") for c in new["spec"].get("containers") or []):
+            self._image_pull_failure(new)
+        self.api.system_write("/pods", new, "kubelet", "status")
+
+    @staticmethod
+    def _image_pull_failure(pod):
+        status = pod["status"]
+        status["phase"] = "Pending"
+        for ctype in ("Ready", "ContainersReady"):
+            set_condition(
+                status["conditions"],
+                ctype,
+                "False",
+                "ContainersNotReady",
+                "containers with unready status: [" + " ".join(c["name"] for c in pod["spec"]["containers"]) + "]",
+            )
+        for ctr in status["containerStatuses"]:
+            if BAD_IMAGE_MARKER in ctr["image"]:
+                ctr.update(
+                    ready=False,
+                    started=False,
+                    imageID="",
+                    containerID=None,
+                    state={
+                        "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{ctr["image"]}"'}
+                    },
+                )
+                ctr.pop("containerID")
+
+    def _crash_loop(self, pod):
+        new = copy.deepcopy(pod)
+        status = new["status"]
+        now = now_iso()
+        code = self._exit_code(pod)
+        for ctr in status.get("containerStatuses") or []:
+            started = ctr.get("state", {}).get("running", {}).get("startedAt", now)
+            ctr.update(
+                ready=False,
+                started=False,
+                restartCount=1,
+                lastState={
+                    "terminated": {
+                        "exitCode": code,
+                        "reason": "Error",
+                        "startedAt": started,
+                        "finishedAt": now,
+                        "containerID": ctr.get("containerID"),
+                    }
+                },
+                state={
+                    "waiting": {
+                        "reason": "CrashLoopBackOff",
+                        "message": f"back-off 10s restarting failed container={ctr['name']} "
+                        f"pod={pod['metadata']['name']}",
+                    }
+                },
+            )
+        for ctype in ("Ready", "ContainersReady"):
+            set_condition(
+                status["conditions"],
+                ctype,
+                "False",
+                "ContainersNotReady",
+                "containers with unready status: [" + " ".join(c["name"] for c in new["spec"]["containers"]) + "]",
+            )
         self.api.system_write("/pods", new, "kubelet", "status")
 
     @staticmethod
@@ -332,7 +420,8 @@ class Kubelet:
     def _complete(self, pod):
         new = copy.deepcopy(pod)
         status = new["status"]
-        status["phase"] = "Succeeded"
+        code = self._exit_code(pod)
+        status["phase"] = "Succeeded" if code == 0 else "Failed"
         now = now_iso()
         for ctr in status.get("containerStatuses") or []:
             started = ctr.get("state", {}).get("running", {}).get("startedAt", now)
@@ -341,8 +430,8 @@ class Kubelet:
                 started=False,
                 state={
                     "terminated": {
-                        "exitCode": 0,
-                        "reason": "Completed",
+                        "exitCode": code,
+                        "reason": "Completed" if code == 0 else "Error",
                         "startedAt": started,
                         "finishedAt": now,
                         "containerID": ctr.get("containerID"),
@@ -350,8 +439,5 @@ class Kubelet:
                 },
             )
         for ctype in ("Ready", "ContainersReady"):
-            set_condition(status["conditions"], ctype, "False", "PodCompleted", "")
+            set_condition(status["conditions"], ctype, "False", "PodCompleted" if code == 0 else "PodFailed", "")
         self.api.system_write("/pods", new, "kubelet", "status")
-
-
-__all__ = ["resources", "selectors"]

@@ -149,6 +149,15 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             raise ApiError(HTTP_BAD_REQUEST, f"couldn't get version/kind; json parse error: {exc}") from exc
 
+    def _wants_aggregated(self):
+        """The first acceptable type decides, as content negotiation does upstream."""
+        for part in (self.headers.get("Accept") or "").split(","):
+            params = {p.strip() for p in part.split(";")[1:]}
+            if part.split(";")[0].strip() != "application/json":
+                continue
+            return {"g=apidiscovery.k8s.io", "v=v2", "as=APIGroupDiscoveryList"} <= params
+        return False
+
     def _check_accept(self):
         accept = self.headers.get("Accept", "") or "*/*"
         wanted = [a.split(";")[0].strip() for a in accept.split(",")]
@@ -174,6 +183,9 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/openapi/"):
             code, body = openapi.serve(path, query)
             self._send(code, body)
+            return
+        if self.command == "GET" and path in ("/api", "/apis") and self._wants_aggregated():
+            self._send(HTTP_OK, discovery.aggregated(path == "/api"), discovery.AGGREGATED_TYPE)
             return
         doc = _discovery(path) if self.command == "GET" else None
         if doc is not None:

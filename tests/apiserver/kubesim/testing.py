@@ -33,7 +33,16 @@ class ApiServer:
         workdir.mkdir(parents=True, exist_ok=True)
         self.kubeconfig = str(workdir / "kubeconfig")
         self.ca_file = str(workdir / "ca.crt")
-        cmd = [sys.executable, str(SERVE), "--port", "0", "--kubeconfig", self.kubeconfig, *options]
+        cmd = [
+            sys.executable,
+            str(SERVE),
+            "--port",
+            "0",
+            "--kubeconfig",
+            self.kubeconfig,
+            "--exit-with-parent",
+            *options,
+        ]
         with open(workdir / "server.log", "wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=str(APISERVER_DIR.parent.parent))
         self.pid = self.proc.pid

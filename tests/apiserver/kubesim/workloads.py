@@ -19,6 +19,7 @@ from .common import (
     owner_reference,
     parse_time,
     pod_from_template,
+    record_event,
     set_condition,
     set_timed_condition,
     stable_hash,
@@ -50,6 +51,13 @@ _DS_TOLERATIONS = [
     {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
 ]
 _BURST = 500
+_COMPONENTS = {
+    "ReplicaSet": "replicaset-controller",
+    "ReplicationController": "replication-controller",
+    "Job": "job-controller",
+    "DaemonSet": "daemonset-controller",
+    "StatefulSet": "statefulset-controller",
+}
 
 
 def _template_hash(template, salt=0):
@@ -126,7 +134,15 @@ class Workloads:
     def _create_pods(self, owner, template, count, generate=None):
         res = resources.core("pods")
         for _index in range(min(count, _BURST)):
-            self.api.system_create(res, pod_from_template(owner, template, generate=generate))
+            pod = self.api.system_create(res, pod_from_template(owner, template, generate=generate))
+            if pod is not None:
+                record_event(
+                    self.api,
+                    owner,
+                    ("Normal", "SuccessfulCreate"),
+                    f"Created pod: {pod['metadata']['name']}",
+                    _COMPONENTS.get(owner["kind"], "controllermanager"),
+                )
 
     def _delete(self, key, obj):
         if not obj["metadata"].get("deletionTimestamp"):
@@ -279,6 +295,14 @@ class Workloads:
     def _scale_rs(self, rs, replicas, dep):
         if rs["spec"].get("replicas") == replicas:
             return rs
+        verb = "up" if replicas > rs["spec"].get("replicas", 0) else "down"
+        record_event(
+            self.api,
+            dep,
+            ("Normal", "ScalingReplicaSet"),
+            f"Scaled {verb} replica set {rs['metadata']['name']} from {rs['spec'].get('replicas', 0)} to {replicas}",
+            "deployment-controller",
+        )
         new = copy.deepcopy(rs)
         new["spec"]["replicas"] = replicas
         annotations = new["metadata"].setdefault("annotations", {})
@@ -572,13 +596,16 @@ class Workloads:
             return
         spec = job["spec"]
         status = copy.deepcopy(job.get("status") or {})
-        if condition(job, "Complete") or spec.get("suspend"):
+        if condition(job, "Complete") or condition(job, "Failed") or spec.get("suspend"):
             return
         pods = self._owned("/pods", job)
         succeeded = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
         failed = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed")
         active = [p for p in pods if is_active(p)]
         completions = spec.get("completions", 1)
+        if failed > spec.get("backoffLimit", 6):
+            self._fail_job(job, status, active, (succeeded, failed))
+            return
         want = min(spec.get("parallelism", 1), completions - succeeded - len(active))
         if want > 0:
             self._create_pods(job, spec["template"], want, generate=f"{name}-")
@@ -609,6 +636,19 @@ class Workloads:
             )
             status["completionTime"] = now
             status.pop("active", None)
+        self._write_status("batch/jobs", job, status)
+
+    def _fail_job(self, job, status, active, counts):
+        for pod in active:
+            self._delete("/pods", pod)
+        conditions = status.setdefault("conditions", [])
+        message = "Job has reached the specified backoff limit"
+        set_condition(conditions, "FailureTarget", "True", "BackoffLimitExceeded", message)
+        set_condition(conditions, "Failed", "True", "BackoffLimitExceeded", message)
+        status.update(failed=counts[1], active=0, ready=0, terminating=0, uncountedTerminatedPods={})
+        status.pop("active")
+        if counts[0]:
+            status["succeeded"] = counts[0]
         self._write_status("batch/jobs", job, status)
 
     # ---- Endpoints / EndpointSlices -------------------------------------------------------------

@@ -80,6 +80,11 @@ def test_deployment_rollout_and_rollback(cluster):
 
     dep = wait_for(rolled_out)
     assert dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "1"
+    _status, events = cluster.request(
+        "GET",
+        f"/api/v1/namespaces/{NS}/events?fieldSelector=involvedObject.name%3Dweb,involvedObject.kind%3DDeployment",
+    )
+    assert "ScalingReplicaSet" in {e["reason"] for e in events["items"]}
     conditions = {c["type"]: c for c in dep["status"]["conditions"]}
     assert conditions["Available"]["reason"] == "MinimumReplicasAvailable"
     assert conditions["Progressing"]["reason"] == "NewReplicaSetAvailable"
@@ -239,6 +244,13 @@ def test_scheduling_taints_selectors_and_pending(cluster):
     cond = next(c for c in nofit["status"]["conditions"] if c["type"] == "PodScheduled")
     assert (cond["status"], cond["reason"]) == ("False", "Unschedulable")
     assert cond["message"].startswith("0/4 nodes are available")
+    _status, events = cluster.request(
+        "GET", f"/api/v1/namespaces/{NS}/events?fieldSelector=involvedObject.name%3Dnofit"
+    )
+    assert [(e["type"], e["reason"]) for e in events["items"]] == [("Warning", "FailedScheduling")]
+    _status, events = cluster.request("GET", f"/api/v1/namespaces/{NS}/events?fieldSelector=involvedObject.name%3Dfits")
+    assert [e["reason"] for e in events["items"]] == ["Scheduled"]
+    assert events["items"][0]["message"] == f"Successfully assigned {NS}/fits to gpu-0"
 
 
 def test_cordon_keeps_new_pods_away(cluster):
@@ -534,3 +546,62 @@ def test_kubesim_pod_annotations(apiserver_factory):
     time.sleep(0.5)
     assert server.request("GET", f"{base}/slow")[0] == HTTP_OK  # still stopping: annotation beats the 0 s flag
     wait_for(lambda: server.request("GET", f"{base}/slow")[0] == HTTP_NOT_FOUND, timeout=5)
+
+
+def test_simulated_failures(cluster):
+    base = f"/api/v1/namespaces/{NS}/pods"
+    cluster.request(
+        "POST",
+        base,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "pull"},
+            "spec": {"containers": [{"name": "c", "image": "nginx:does-not-exist"}]},
+        },
+    )
+    cluster.request(
+        "POST",
+        base,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "crash", "annotations": {"kubesim.kubeforge.io/exit-code": "2"}},
+            "spec": {"containers": [{"name": "c", "image": "x:1"}]},
+        },
+    )
+
+    def waiting(name, reason):
+        _status, pod = cluster.request("GET", f"{base}/{name}")
+        statuses = pod["status"].get("containerStatuses") or [{}]
+        return pod if statuses[0].get("state", {}).get("waiting", {}).get("reason") == reason else None
+
+    pod = wait_for(lambda: waiting("pull", "ImagePullBackOff"))
+    assert pod["status"]["phase"] == "Pending"
+    assert not ready(pod)
+    pod = wait_for(lambda: waiting("crash", "CrashLoopBackOff"))
+    assert pod["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"] == TWO
+    assert pod["status"]["containerStatuses"][0]["restartCount"] == 1
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "fails"},
+        "spec": {
+            "backoffLimit": 1,
+            "template": {
+                "metadata": {"annotations": {"kubesim.kubeforge.io/exit-code": "1"}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1"}]},
+            },
+        },
+    }
+    cluster.request("POST", f"/apis/batch/v1/namespaces/{NS}/jobs", job)
+
+    def failed():
+        _status, obj = cluster.request("GET", f"/apis/batch/v1/namespaces/{NS}/jobs/fails")
+        conds = {c["type"]: c for c in obj.get("status", {}).get("conditions", [])}
+        return conds if conds.get("Failed", {}).get("status") == "True" else None
+
+    conds = wait_for(failed)
+    assert conds["Failed"]["reason"] == "BackoffLimitExceeded"
+    _status, obj = cluster.request("GET", f"/apis/batch/v1/namespaces/{NS}/jobs/fails")
+    assert obj["status"]["failed"] == TWO

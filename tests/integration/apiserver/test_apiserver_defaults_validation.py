@@ -94,6 +94,11 @@ def test_service_defaults_and_node_ports(apiserver, namespace):
     status, body = apiserver.request("PATCH", f"{base}/np", {"spec": {"clusterIP": "10.96.200.200"}}, MERGE)
     assert status == HTTP_INVALID
     assert "may not change once set" in body["message"]
+    status, body = apiserver.request("PATCH", f"{base}/np", {"spec": {"type": "ClusterIP"}}, MERGE)
+    assert status == HTTP_OK, body
+    assert "nodePort" not in body["spec"]["ports"][0]
+    status, body = apiserver.request("POST", base, taken)  # the released port can be taken again
+    assert status == HTTP_CREATED
 
 
 def test_deployment_defaults(apiserver, namespace):

@@ -126,3 +126,25 @@ def test_openapi_v3_advertises_field_validation(apiserver):
     assert "io.k8s.api.apps.v1.Deployment" in doc["components"]["schemas"]
     status, _body = apiserver.request("GET", "/openapi/v2")
     assert status == HTTP_NOT_FOUND
+
+
+def test_aggregated_discovery(apiserver):
+    accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+    status, body = apiserver.request("GET", "/apis", headers={"Accept": accept})
+    assert status == HTTP_OK
+    assert apiserver.client.last_headers["Content-Type"] == (
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    )
+    assert body["kind"] == "APIGroupDiscoveryList"
+    apps = next(i for i in body["items"] if i["metadata"]["name"] == "apps")
+    deployments = next(r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments")
+    assert deployments["scope"] == "Namespaced"
+    assert deployments["responseKind"] == {"group": "apps", "version": "v1", "kind": "Deployment"}
+    scale = next(s for s in deployments["subresources"] if s["subresource"] == "scale")
+    assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+    autoscaling = next(i for i in body["items"] if i["metadata"]["name"] == "autoscaling")
+    assert [v["version"] for v in autoscaling["versions"]] == ["v2", "v1"]
+    status, core = apiserver.request("GET", "/api", headers={"Accept": accept})
+    assert [i["metadata"]["name"] for i in core["items"]] == [""]
+    status, legacy = apiserver.request("GET", "/apis")
+    assert legacy["kind"] == "APIGroupList"

@@ -333,18 +333,44 @@ def test_hpa_served_in_both_versions(target, target_ns):
 
 
 def _watch(target, path):
-    conn = target.client._conn()
-    headers = {"Accept": "application/json"}
-    if target.client.token:
-        headers["Authorization"] = f"Bearer {target.client.token}"
-    conn.request("GET", path, headers=headers)
-    resp = conn.getresponse()
-    assert resp.status == HTTP_OK
-    events = []
-    while True:
-        line = resp.readline()
-        if not line:
-            break
-        events.append(json.loads(line))
-    target.client.close()
-    return events
+    return target.client.watch(path)
+
+
+def test_kubectl_rollout_status_daemonset_and_statefulset(target, target_ns, kubectl, tmp_path):
+    labels = {"app": "agent"}
+    template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "main", "image": PAUSE}]}}
+    ds = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": labels}, "template": template},
+    }
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "replicas": REPLICAS,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {**template, "metadata": {"labels": {"app": "db"}}},
+        },
+    }
+    manifest = tmp_path / "workloads.yaml"
+    manifest.write_text(yaml.safe_dump_all([ds, sts]))
+    kubectl("apply", "--server-side", "-n", target_ns, "-f", str(manifest))
+    kubectl("rollout", "status", "daemonset/agent", "-n", target_ns, "--timeout=120s")
+    kubectl("rollout", "status", "statefulset/db", "-n", target_ns, "--timeout=120s")
+    got = json.loads(kubectl("get", "daemonset", "agent", "-n", target_ns, "-o", "json").stdout)
+    _status, nodes = target.request("GET", "/api/v1/nodes")
+    schedulable = [
+        n
+        for n in nodes["items"]
+        if not any(
+            t.get("effect") == "NoSchedule" and t["key"] != "node.kubernetes.io/unschedulable"
+            for t in n["spec"].get("taints", [])
+        )
+    ]
+    assert got["status"]["desiredNumberScheduled"] == len(schedulable)
+    pods = json.loads(kubectl("get", "pods", "-n", target_ns, "-l", "app=db", "-o", "json").stdout)["items"]
+    assert sorted(p["metadata"]["name"] for p in pods) == ["db-0", "db-1"]

@@ -225,3 +225,11 @@ def test_objects_in_a_new_namespace_check_mode_and_rollback(playbook, apiserver,
     gone = _get(apiserver, f"/api/v1/namespaces/{new_ns}")
     assert gone is None or gone["metadata"].get("deletionTimestamp")
     assert _get(apiserver, f"/api/v1/namespaces/{new_ns}/configmaps/fine") is None
+
+
+def test_big_batches_read_by_list_are_no_op_in_check_mode(playbook, namespace):
+    many = [configmap(f"many-{i}", namespace, n=str(i)) for i in range(12)]  # enough to be read with one LIST
+    run = playbook([_task(many)])
+    assert run.rc == 0 and run.last.changed
+    check = playbook([_task(many)], check=True)
+    assert check.rc == 0 and not check.last.changed, check.last.result["objects"]

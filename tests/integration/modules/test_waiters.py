@@ -176,6 +176,30 @@ def test_every_waiter_and_the_timeout_message(playbook, bare_server):
                     },
                 },
                 {
+                    "name": "info condition",
+                    "kubeforge.cluster.resource_info": {
+                        "kind": "Pod",
+                        "name": "pod",
+                        "namespace": NAMESPACE,
+                        "wait": True,
+                        "wait_timeout": 5,
+                        "wait_condition": {"type": "Ready"},
+                    },
+                },
+                {
+                    "name": "info condition timeout",
+                    "ignore_errors": True,
+                    "kubeforge.cluster.resource_info": {
+                        "kind": "Pod",
+                        "name": "pod",
+                        "namespace": NAMESPACE,
+                        "wait": True,
+                        "wait_timeout": 1,
+                        "wait_sleep": 0.2,
+                        "wait_condition": {"type": "Ready", "status": "False"},
+                    },
+                },
+                {
                     "name": "never ready",
                     "ignore_errors": True,
                     "kubeforge.cluster.resource": {
@@ -191,7 +215,11 @@ def test_every_waiter_and_the_timeout_message(playbook, bare_server):
     finally:
         stop.set()
         helper.join(10)
-    ready, never = run.tasks
+    ready, info, info_timeout, never = run.tasks
+    assert not info.failed and info.result["resources"][0]["status"]["phase"] == "Running"
+    assert info_timeout.msg == (
+        f"timed out after 1s waiting for readiness: Pod/{NAMESPACE}/pod: condition Ready is True"
+    )
     assert not ready.failed, ready.msg
     assert ready.changed
     end, start = (datetime.datetime.fromisoformat(t.replace("Z", "+00:00")) for t in ready.duration)

@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from node_cluster import SPARE, TARGET
+from node_cluster import NAMESPACE, SPARE, TARGET
 
 KubeforgeError = importlib.import_module(
     "ansible_collections.kubeforge.cluster.plugins.module_utils.errors"
@@ -179,9 +179,27 @@ def test_check_mode_lists_and_changes_nothing(cluster):
     entry = result["nodes"][0]
     assert result["changed"] is True and entry["unschedulable"] is True and len(entry["evicted"]) == PAIR
     assert result["diff"]["after"]["nodes"][TARGET]["unschedulable"] is True
+    assert entry["blocked"] == []
     node = cluster.node()
     assert node["metadata"]["resourceVersion"] == version and not node["spec"].get("unschedulable")
     assert cluster.pod_uids() == before
+    assert [p["metadata"]["name"] for p in cluster.pods() if p["metadata"].get("deletionTimestamp")] == []
+
+
+def test_check_mode_names_the_budget_that_would_refuse(cluster):
+    cluster.start_on_target(lambda: cluster.deployment("web", PAIR), lambda: cluster.pdb("web", "web", PAIR))
+    cluster.wait_running(PAIR)
+    budget = cluster.call("GET", f"/apis/policy/v1/namespaces/{NAMESPACE}/poddisruptionbudgets/web")
+    before = cluster.pod_uids()
+
+    result = cluster.run(check_mode=True, name=[TARGET], state="drained")
+
+    blocked = result["nodes"][0]["blocked"]
+    assert len(blocked) == PAIR
+    assert all(b["reason"].startswith("eviction blocked by PodDisruptionBudget default/web: ") for b in blocked)
+    assert cluster.pod_uids() == before and not cluster.node()["spec"].get("unschedulable")
+    after = cluster.call("GET", f"/apis/policy/v1/namespaces/{NAMESPACE}/poddisruptionbudgets/web")
+    assert after["metadata"]["resourceVersion"] == budget["metadata"]["resourceVersion"]
 
 
 def test_cordon_drain_uncordon_are_idempotent(cluster):

@@ -153,6 +153,8 @@ class FakeClient:
             raise KubeforgeError(f"Precondition failed: UID in precondition: {uid}", status=409)
         if eviction and self.evict_hook:
             self.evict_hook(pod)
+        if (options or {}).get("dryRun"):
+            return {"kind": "Status", "status": "Success"}
         pod["metadata"].setdefault("deletionTimestamp", "2026-01-01T00:00:00Z")
         self._stopping.setdefault(pod["metadata"]["uid"], self.stop_polls)
         return {"kind": "Status", "status": "Success"}

@@ -100,6 +100,10 @@ def test_drain_evicts_with_uid_precondition_and_waits_until_gone(fake, clock):
 
 
 DEFAULT_POLL = node_utils.DRAIN_DEFAULTS["poll_interval"]
+BUDGET = "The disruption budget db needs 1 healthy pods"
+BUDGET_ERROR = KubeforgeError(
+    "Cannot evict pod", status=429, causes=[{"reason": "DisruptionBudget", "message": BUDGET}]
+)
 
 
 def test_drain_retries_429_with_backoff_then_succeeds(fake, clock):
@@ -240,12 +244,25 @@ def test_drain_refuses_before_removing_anything(fake, clock):
     assert fake.writes() == []
 
 
-def test_drain_check_mode_lists_and_changes_nothing(fake, clock):
+def test_drain_check_mode_lists_dry_runs_and_changes_nothing(fake, clock):
     fake.add_node("n1", unschedulable=True)
     fake.add_pod("web-0")
+    fake.add_pod("db-0", labels={"app": "db"})
+    fake.evict_hook = lambda pod: pod["metadata"]["name"] == "db-0" and _raise(BUDGET_ERROR)(pod)
     result, changed = node_utils.drain_node(_drainer(fake, clock, check_mode=True), "n1")
-    assert changed is True and result["evicted"] == ["default/web-0"]
-    assert fake.writes() == []
+    assert changed is True and result["evicted"] == ["default/web-0", "default/db-0"]
+    assert result["blocked"] == [
+        {"pod": "default/db-0", "reason": f"eviction refused with 429 Too Many Requests: {BUDGET}"}
+    ]
+    assert all(body["deleteOptions"]["dryRun"] == ["All"] for body in fake.bodies if body)
+    assert [p for p in fake.pods if p["metadata"].get("deletionTimestamp")] == []
+
+
+def test_drain_check_mode_with_disable_eviction_sends_nothing(fake, clock):
+    fake.add_node("n1", unschedulable=True)
+    fake.add_pod("web-0")
+    result, _changed = node_utils.drain_node(_drainer(fake, clock, check_mode=True, disable_eviction=True), "n1")
+    assert result["blocked"] == [] and fake.writes() == []
 
 
 def test_drain_pod_selector_limits_the_pods(fake, clock):

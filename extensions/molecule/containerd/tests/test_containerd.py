@@ -6,6 +6,8 @@ testinfra_hosts = ["ansible://nodes"]
 
 NAMESPACE = "kubeforge-test"
 IMAGE = "docker.io/kubeforge/busybox:test"
+# containerd 1.x reads config version 2, containerd 2.x version 3.
+CONFIG_VERSION_OF_MAJOR = {1: 2, 2: 3}
 
 
 def _major(host):
@@ -21,7 +23,7 @@ def test_service_running_and_enabled(host):
 
 def test_config_layout_matches_major_version(host):
     config = host.file("/etc/containerd/config.toml").content_string
-    expected = 3 if _major(host) >= 2 else 2
+    expected = CONFIG_VERSION_OF_MAJOR[min(_major(host), 2)]
     assert f"\nversion = {expected}\n" in config
     # containerd itself parsed the file: the effective config carries the rendered values.
     dump = host.check_output("containerd config dump")
@@ -43,5 +45,6 @@ def test_registry_mirror_and_crictl(host):
 def test_ctr_runs_a_container_from_a_local_image(host):
     host.check_output(f"ctr -n {NAMESPACE} images import /root/busybox-image.tar")
     assert IMAGE in host.check_output(f"ctr -n {NAMESPACE} images ls -q")
-    out = host.check_output(f"ctr -n {NAMESPACE} run --rm {IMAGE} kubeforge-verify /bin/sh -c 'echo hello from $(hostname)'")
+    command = "echo hello from $(hostname)"
+    out = host.check_output(f"ctr -n {NAMESPACE} run --rm {IMAGE} kubeforge-verify /bin/sh -c '{command}'")
     assert out.strip() == f"hello from {host.check_output('hostname')}"

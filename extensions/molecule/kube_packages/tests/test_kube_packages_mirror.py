@@ -7,12 +7,13 @@ test doubles of tests/doubles, which only answer version queries.
 testinfra_hosts = ["ansible://kube-master", "ansible://kubenode-2"]
 
 VERSION = "1.37.1"
+EXECUTABLE_MODE = 0o755
 CACHE = f"/var/cache/kubeforge/kubernetes/v{VERSION}"
 
 
 def test_real_kubectl_installed(host):
     kubectl = host.file("/usr/bin/kubectl")
-    assert kubectl.mode == 0o755
+    assert kubectl.mode == EXECUTABLE_MODE
     assert kubectl.sha256sum == host.file(f"{CACHE}/kubectl").sha256sum
     assert f"Client Version: v{VERSION}" in host.check_output("kubectl version --client")
 
