@@ -152,14 +152,12 @@ as the engine's default runtime in $DAEMON_JSON and restart it, or stop it and r
         stop_our_dockerd "$pid"
         start_dockerd
     fi
-    echo "host-setup:   engine answers (server $(dk version --format '{{.Server.Version}}'), default runtime $(dk info --format '{{.DefaultRuntime}}')"
+    echo "host-setup:   engine answers (server $(dk version --format '{{.Server.Version}}'), default runtime $(dk info --format '{{.DefaultRuntime}}'))"
 else
-    if ! command -v dockerd >/dev/null; then
-        [[ ${SUDO[0]:-} != false ]] || die "no Docker engine answers and this user is not root.
-Install and start a Docker engine (Debian/Ubuntu: 'sudo apt-get install docker.io' and start dockerd, or run this
-script as root), or make the engine's socket usable for $(id -un)."
-        apt_install_missing docker.io
-    fi
+    [[ ${SUDO[0]:-} != false ]] || die "no Docker engine answers and $(id -un) is not root (no passwordless sudo).
+Install and start a Docker engine (Debian/Ubuntu: 'sudo apt-get install docker.io debootstrap busybox-static', then
+start dockerd), or run this script as root, or make a running engine's socket usable for $(id -un)."
+    command -v dockerd >/dev/null || apt_install_missing docker.io
     [[ -z $MISSING_CAPS ]] || write_daemon_json >/dev/null
     start_dockerd
 fi
@@ -199,7 +197,7 @@ for suite in $SUITES; do
     dk image inspect "$IMAGE_REPO:$suite" >/dev/null 2>&1 || missing_suites+=("$suite")
 done
 if [[ ${#missing_suites[@]} -gt 0 ]]; then
-    apt_install_missing debootstrap
+    apt_install_missing debootstrap debian-archive-keyring
     step "building ${missing_suites[*]/#/$IMAGE_REPO:} (debootstrap, in parallel)"
     pids=()
     for suite in "${missing_suites[@]}"; do

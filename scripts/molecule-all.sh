@@ -4,7 +4,7 @@
 # Logs: .cache/molecule/<scenario>.log (also streamed). Needs the test images: run scripts/host-setup.sh first.
 set -uo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 REPO_ROOT=$PWD
 export PATH="$REPO_ROOT/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$REPO_ROOT/.venv/collections}"

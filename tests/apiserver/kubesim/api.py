@@ -337,13 +337,13 @@ class Api:
             meta.pop(key, None)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_iso()
-        if "spec" in obj or obj.get("kind") in ("Pod",):
+        if _has_generation(obj):
             meta["generation"] = 1
         if "status" in res.subresources and obj.get("kind") not in ("Pod", "Node", "Service"):
             obj.pop("status", None)
         internal = self.internal(res, obj)
         owners = ssa.update_owners(None, self._owned_view(ctx, obj), self.node_of(res), (ctx.manager, "Update", ""))
-        return self._commit(ctx, None, internal, owners, ctx.param("_apply_owners_api") or res.api_version)
+        return self._commit(ctx, None, internal, owners, res.api_version)
 
     def _owned_view(self, ctx, obj):
         """The part of obj a write through this endpoint can own."""
@@ -584,7 +584,7 @@ class Api:
                 meta.pop(key, None)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now_iso()
-            if "spec" in internal or internal.get("kind") == "Pod":
+            if _has_generation(internal):
                 meta["generation"] = 1
             return self._commit(ctx, None, internal, owners, res.api_version)
         merged = self._merge_subresource_view(ctx, old_ext, merged) if ctx.subresource else merged
@@ -773,6 +773,25 @@ class Api:
             current = self.store.get(key, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
             if current is not None and current["metadata"]["uid"] == obj["metadata"]["uid"]:
                 self._remove(key, current)
+
+
+# Kinds whose registry strategy does not maintain metadata.generation although they have a spec.
+_NO_GENERATION = frozenset(
+    {
+        "Service",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Lease",
+        "ResourceQuota",
+        "LimitRange",
+    }
+)
+
+
+def _has_generation(obj):
+    return obj.get("kind") == "Pod" or ("spec" in obj and obj.get("kind") not in _NO_GENERATION)
 
 
 def _comparable(obj):

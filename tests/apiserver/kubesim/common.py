@@ -132,13 +132,13 @@ def int_or_percent(value, total, round_up):
 
 def record_event(api, obj, kind_reason, message, component):
     """Create a core/v1 Event about obj; kind_reason is ("Normal"|"Warning", reason)."""
-    from_ns = obj["metadata"].get("namespace") or "default"
+    namespace = obj["metadata"].get("namespace") or "default"
     meta = obj["metadata"]
     now = now_iso()
     event = {
         "apiVersion": "v1",
         "kind": "Event",
-        "metadata": {"name": f"{meta['name']}.{random_suffix(16)}", "namespace": from_ns},
+        "metadata": {"name": f"{meta['name']}.{random_suffix(16)}", "namespace": namespace},
         "involvedObject": {
             "apiVersion": obj.get("apiVersion"),
             "kind": obj.get("kind"),

@@ -183,7 +183,7 @@ def _smp_field(doc, key, value, sub):
         doc.pop(key, None)
         return
     current = doc.get(key)
-    if isinstance(value, dict) and not schema.free_form(sub) and isinstance(current, dict):
+    if isinstance(value, dict) and isinstance(current, dict):
         merged = _smp_map(current, value, sub)
     elif isinstance(value, dict) and value.get("$patch") == "delete":
         merged = _MISSING

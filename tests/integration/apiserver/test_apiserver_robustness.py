@@ -89,3 +89,35 @@ def test_thousand_objects_parallel_clients(apiserver, namespace):
     assert [i["metadata"]["name"] for i in listing["items"]] == [f"bulk-{i:04d}" for i in range(MANY)]
     rvs = [int(i["metadata"]["resourceVersion"]) for i in listing["items"]]
     assert len(set(rvs)) == MANY
+
+
+def test_parallel_writers_on_one_object(apiserver, namespace):
+    path = f"/api/v1/namespaces/{namespace}/configmaps/shared"
+    apiserver.request(
+        "POST",
+        f"/api/v1/namespaces/{namespace}/configmaps",
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"}},
+    )
+    writers = 4
+    rounds = 25
+
+    def write(worker):
+        for index in range(rounds):
+            body = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "shared"},
+                "data": {f"w{worker}": str(index)},
+            }
+            status, _body = apiserver.request(
+                "PATCH", f"{path}?fieldManager=w{worker}", body, "application/apply-patch+yaml"
+            )
+            assert status == HTTP_OK
+        return worker
+
+    with concurrent.futures.ThreadPoolExecutor(writers) as pool:
+        assert sorted(pool.map(write, range(writers))) == list(range(writers))
+    _status, obj = apiserver.request("GET", path)
+    assert obj["data"] == {f"w{w}": str(rounds - 1) for w in range(writers)}
+    managers = {e["manager"]: e["fieldsV1"] for e in obj["metadata"]["managedFields"] if e["operation"] == "Apply"}
+    assert managers == {f"w{w}": {"f:data": {f"f:w{w}": {}}} for w in range(writers)}

@@ -7,6 +7,7 @@ check mode, and that no secret is ever put on a command line.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -16,11 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from ansible_collections.kubeforge.cluster.plugins.module_utils import kubeadm
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
 DOUBLE = Path(__file__).resolve().parents[3] / "tests" / "doubles" / "kubeadm"
+SECRET_REFUSED = 2  # the double's exit code for a secret on its command line
 
 
 INIT_CONFIG = """---
@@ -155,7 +156,7 @@ def test_bad_durations_and_failures_are_clear_and_hold_no_secret(cluster):
 def test_the_double_refuses_secrets_on_its_command_line(cluster):
     token = _tokens(cluster)[0]
     refused = _double(cluster, "join", "kube-master:6443", "--token", token)
-    assert refused.returncode == 2
+    assert refused.returncode == SECRET_REFUSED
     assert _calls(cluster)[-1]["secret_on_command_line"] is True
     assert token not in json.dumps(_calls(cluster))
 
@@ -183,6 +184,4 @@ def test_join_through_a_config_file_then_refuse_a_second_join(cluster, tmp_path)
 
 
 def _fingerprint(secret):
-    import hashlib
-
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
