@@ -379,12 +379,19 @@ def render(results, args):
             f"| {name} | {cell(ours)} | {cell(kubectl)} | {cell(k8s_time)} | "
             f"{ratio(k8s_time, ours) if k8s_time else '-'} | {ratio(kubectl, ours) if kubectl else '-'} |"
         )
-    if r.get("floor"):
-        lines.append(f"| `ansible.builtin.ping` task (Ansible's per-task floor) | {r['floor']:.2f} s | - | - | - | - |")
+    floors = (
+        ("floor", "`ansible.builtin.ping`, one task (Ansible's per-task floor, task)"),
+        ("floor_loop", "`ansible.builtin.ping`, 100-item loop (floor, total)"),
+        ("floor_tasks", "`ansible.builtin.ping`, 50 tasks (floor, total)"),
+    )
+    for key, label in floors:
+        if r.get(key):
+            lines.append(f"| {label} | {r[key]:.2f} s | - | - | - | - |")
     lines += [
         "",
         "Ratios are *other tool's time / kubeforge's time* (above 1 = kubeforge faster).",
-        f"Machine load average (1 min) at start / end of the run: {getattr(args, 'load', 'not recorded')} "
+        "Machine load average (1 min) at start / end of the run: "
+        f"{getattr(args, 'load', None) or r.get('load', 'not recorded')} "
         "(2 cores shared with other jobs: everything, Ansible's own per-task overhead above all, is slower than on an "
         "idle machine).",
         "",
