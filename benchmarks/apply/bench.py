@@ -324,6 +324,26 @@ def _targets(kf, kc, k8s):
     return lines
 
 
+def _above_floor(r):
+    """Per-item cost above Ansible's own (ping) cost, when the floors were measured."""
+    k8s = r.get("k8s")
+    if not (k8s and r.get("floor_loop") and r.get("floor_tasks")):
+        return []
+    lines = ["", "Above Ansible's own cost (the ping rows), per item:", ""]
+    for key, floor_key, count, label in (
+        ("loop", "floor_loop", 100, "loop item"),
+        ("tasks", "floor_tasks", 50, "task"),
+    ):
+        ours = (r["kubeforge"][key]["noop"] - r[floor_key]) / count
+        theirs = (k8s[key]["noop"] - r[floor_key]) / count
+        lines.append(
+            f"- per {label}: kubeforge +{ours:.2f} s, kubernetes.core.k8s +{theirs:.2f} s ({theirs / ours:.1f}x); "
+            f"even a module that costs nothing could be at most {k8s[key]['noop'] / r[floor_key]:.1f}x faster "
+            "than kubernetes.core.k8s end to end here"
+        )
+    return lines
+
+
 def render(results, args):
     r = results
     k8s = r.get("k8s", {})
@@ -396,6 +416,7 @@ def render(results, args):
         "idle machine).",
         "",
         *_targets(kf, kc, k8s),
+        *_above_floor(r),
         "",
         "| Peak RSS | kubeforge module | kubectl | kubernetes.core.k8s module |",
         "| --- | --- | --- | --- |",
