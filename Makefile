@@ -43,10 +43,10 @@ sanity: setup ## ansible-test sanity from a temporary ansible_collections tree, 
 	scripts/galaxy-import.sh .cache/build
 
 unit: setup ## Unit tests (pytest)
-	pytest tests/unit
+	pytest -n 2 tests/unit
 
 integration: setup ## API test server and module integration tests (pytest)
-	pytest tests/integration
+	pytest -n 2 tests/integration
 
 molecule: setup host-setup ## Molecule scenarios on systemd test hosts (Docker)
 	scripts/molecule-all.sh
