@@ -154,7 +154,7 @@ def batch_error(failures, what, note):
     """One KubeforgeError naming every failed object of a batch."""
     if len(failures) == 1:
         error = failures[0]
-        error.msg = f"{error.msg}; {note}"
+        error.msg = f"{error.msg.rstrip('.')}; {note}"
         error.args = (error.render(),)
         return error
     lines = [f"- {failure}" for failure in failures]

@@ -91,6 +91,9 @@ class ApiClient:
         self._local = threading.local()
         self._connections = []
         self._lock = threading.Lock()
+        # One thread pool per client, kept across map() calls so its threads' keep-alive connections are reused.
+        self._pool = None
+        self._pool_size = 0
         self._ssl_context = self._make_ssl_context() if self.scheme == "https" else None
         self._token = None
         self._token_lock = threading.Lock()
@@ -176,6 +179,9 @@ class ApiClient:
             self._local.conn = None
 
     def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool, self._pool_size = None, 0
         with self._lock:
             for conn in self._connections:
                 conn.close()
@@ -283,8 +289,16 @@ class ApiClient:
 
         if len(items) <= 1 or workers <= 1:
             return [_call(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-            return list(pool.map(_call, items))
+        return list(self._executor(workers).map(_call, items))
+
+    def _executor(self, workers):
+        with self._lock:
+            if self._pool_size < workers:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._pool = ThreadPoolExecutor(max_workers=workers)
+                self._pool_size = workers
+            return self._pool
 
 
 def resource_path(resource, name=None, namespace=None, subresource=None):

@@ -427,10 +427,8 @@ class Drainer:
         while True:
             now = self._clock()
             due = [pod for uid, pod in state.pending.items() if state.retry_at[uid] <= now]
+            # The client's thread pool persists across rounds, so retries reuse its keep-alive connections.
             results = self.client.map(self._remove, due, workers=workers) if due else []
-            # Retries go out from this thread over its one keep-alive connection: a budget that blocks for minutes
-            # would otherwise open a new connection per worker thread every round.
-            workers = 1
             for pod, outcome in zip(due, results):
                 if isinstance(outcome, KubeforgeError) and outcome.status in _RETRY_STATUS:
                     kind = "DisruptionBudget" if outcome.status == HTTP_TOO_MANY_REQUESTS else "Conflict"

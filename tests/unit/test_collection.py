@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import re
 import subprocess
 
 import yaml
@@ -47,4 +48,4 @@ def test_action_group_holds_every_api_module():
 def test_galaxy_metadata():
     galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
     assert (galaxy["namespace"], galaxy["name"]) == ("kubeforge", "cluster")
-    assert galaxy["version"].count(".") == 2
+    assert re.fullmatch(r"\d+\.\d+\.\d+", galaxy["version"]), galaxy["version"]

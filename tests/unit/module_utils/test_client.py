@@ -161,6 +161,15 @@ def test_map_runs_in_parallel_keeps_order_and_returns_errors(fake_server):
     assert len({conn for *_rest, conn in server.requests}) <= WORKERS
 
 
+def test_map_calls_in_a_loop_reuse_the_same_connections(fake_server):
+    server = fake_server(lambda *_: _ok())
+    client = _client(server.url)
+    for _round in range(5):
+        client.map(lambda p: client.request("GET", p), [f"/p/{i}" for i in range(8)], workers=WORKERS)
+    assert len({conn for *_rest, conn in server.requests}) <= WORKERS
+    client.close()
+
+
 def test_list_all_follows_continue(fake_server):
     def handler(method, path, headers, body):
         if "continue=page2" in path:
