@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the collection tarball and run Galaxy's importer checks on it (what galaxy.ansible.com runs on upload).
 set -euo pipefail
-out=${1:-$PWD/.cache/build}
+out=${1:-.cache/build}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 ansible-galaxy collection build --force --output-path "$out" >/dev/null
 version=$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
 tarball="$out/kubeforge-cluster-$version.tar.gz"

@@ -162,8 +162,12 @@ class ApiClient:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self.scheme == "https":
-                conn = http.client.HTTPSConnection(
-                    self.hostname, self.port, timeout=self.timeout, context=self._ssl_context
+                conn = _HTTPSConnection(
+                    self.hostname,
+                    self.port,
+                    timeout=self.timeout,
+                    context=self._ssl_context,
+                    tls_server_name=self.settings.tls_server_name,
                 )
             else:
                 conn = http.client.HTTPConnection(self.hostname, self.port, timeout=self.timeout)
@@ -299,6 +303,22 @@ class ApiClient:
                 self._pool = ThreadPoolExecutor(max_workers=workers)
                 self._pool_size = workers
             return self._pool
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS connection that checks the certificate against ``tls_server_name`` (kubeconfig ``tls-server-name``)
+    instead of the host it connects to, when one is set."""
+
+    def __init__(self, host, port=None, tls_server_name=None, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self._tls_server_name = tls_server_name
+
+    def connect(self):
+        if not self._tls_server_name:
+            super().connect()
+            return
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._tls_server_name)
 
 
 def resource_path(resource, name=None, namespace=None, subresource=None):

@@ -37,6 +37,13 @@ def _cert(subject, key, issuer, issuer_key, extensions):
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=2))
     )
+    # Key identifiers as real PKIs (and kubeadm) set them: Python 3.13's default TLS context (VERIFY_X509_STRICT)
+    # rejects a chain whose certificates lack the authority key identifier.
+    extensions = [
+        *extensions,
+        (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        (x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False),
+    ]
     for ext, critical in extensions:
         builder = builder.add_extension(ext, critical=critical)
     return builder.sign(issuer_key, hashes.SHA256())

@@ -85,6 +85,10 @@ def fake_server():
         server.close()
 
 
+# A name in the server certificate other than the address clients connect to (kubeconfig tls-server-name).
+TLS_SERVER_NAME = "kube-apiserver.internal"
+
+
 def _cert(subject, issuer, keys, is_ca, san=None):
     key, issuer_key = keys
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -108,10 +112,11 @@ class Pki:
 
     def __init__(self, directory, name="kubeforge-test-ca"):
         self.dir = directory
+        self.tls_server_name = TLS_SERVER_NAME
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca = _cert(name, name, (ca_key, ca_key), True)
         server_key = ec.generate_private_key(ec.SECP256R1())
-        san = [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        san = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName(TLS_SERVER_NAME)]
         server = _cert("kube-apiserver", name, (server_key, ca_key), False, san)
         client_key = ec.generate_private_key(ec.SECP256R1())
         client = _cert("kubernetes-admin", name, (client_key, ca_key), False)

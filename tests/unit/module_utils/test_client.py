@@ -136,6 +136,28 @@ def test_inline_client_certificate_from_kubeconfig(fake_server, pki, tmp_path):
     assert not list(tmp_path.glob("kubeforge-*")), "temporary key files must be removed"
 
 
+def _tls_name_kubeconfig(url, pki, tls_server_name):
+    ca = base64.b64encode(pki.files["ca.crt"].read_bytes()).decode()
+    cluster = {"server": url.replace("127.0.0.1", "localhost"), "certificate-authority-data": ca}
+    cluster["tls-server-name"] = tls_server_name
+    return {
+        "clusters": [{"name": "c", "cluster": cluster}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "ctx",
+    }
+
+
+def test_tls_server_name_is_the_name_checked_in_the_certificate(fake_server, pki):
+    server = fake_server(lambda *_: _ok(), ssl_context=pki.server_context())
+    # "localhost" is not in the certificate: only tls-server-name lets the handshake pass.
+    client = ApiClient.from_params({"kubeconfig": _tls_name_kubeconfig(server.url, pki, pki.tls_server_name)})
+    assert client.request("GET", "/api/v1") == {"kind": "ConfigMap"}
+    wrong = ApiClient.from_params({"kubeconfig": _tls_name_kubeconfig(server.url, pki, "not-in-the-cert.example")})
+    with pytest.raises(KubeforgeError, match="TLS"):
+        wrong.request("GET", "/api/v1", retry=False)
+
+
 def test_map_runs_in_parallel_keeps_order_and_returns_errors(fake_server):
     lock = threading.Lock()
     active = {"now": 0, "max": 0}
