@@ -1,6 +1,8 @@
-"""Helpers for tests: register simulated nodes."""
+"""Helpers for tests: register simulated nodes, build a Deployment manifest, poll until a check holds."""
 
 from __future__ import annotations
+
+import time
 
 from .client import KubeClient
 
@@ -42,3 +44,33 @@ def add_nodes(client_or_url, n, prefix="node", labels=None, taints=None):
             raise RuntimeError(f"creating node {name} failed: {status} {answer}")
         names.append(name)
     return names
+
+
+def wait_for(check, timeout=15, interval=0.05):
+    """Call ``check`` until it returns something true (returned) or ``timeout`` seconds pass (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"timed out waiting for {check.__name__}"
+        time.sleep(interval)
+
+
+def deployment(name, replicas=2, image="nginx:1.25", labels=None, container="c", **spec):
+    """An apps/v1 Deployment selecting ``labels`` (default ``app: <name>``); extra keyword arguments go into spec."""
+    labels = labels or {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": container, "image": image}]},
+            },
+            **spec,
+        },
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from kubesim.helpers import deployment, wait_for
 
 HTTP_OK = 200
 HTTP_CREATED = 201
@@ -15,32 +16,6 @@ NS = "default"
 TWO, THREE, FOUR = 2, 3, 4
 IGNORED = 99
 DEFAULT_GRACE = 30
-
-
-def wait_for(check, timeout=15, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {check.__name__}")
-        time.sleep(interval)
-
-
-def deployment(name, replicas=2, image="nginx:1.25", **spec):
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": image}]}},
-            **spec,
-        },
-    }
 
 
 def pods(server, selector, ns=NS):

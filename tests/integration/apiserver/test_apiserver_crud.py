@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from kubesim import helpers
+
 HTTP_OK = 200
 HTTP_CREATED = 201
 HTTP_BAD_REQUEST = 400
@@ -24,17 +26,7 @@ def cm(name, data=None, labels=None):
 
 
 def deployment(name, image="nginx:1.25", replicas=1, labels=None):
-    labels = labels or {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": image}]}},
-        },
-    }
+    return helpers.deployment(name, replicas=replicas, image=image, labels=labels)
 
 
 def test_create_sets_metadata_and_rv_is_monotonic(apiserver, namespace):

@@ -8,6 +8,8 @@ import ssl
 import time
 from urllib.parse import urlsplit
 
+from kubesim import helpers
+
 HTTP_OK = 200
 HTTP_GONE = 410
 
@@ -59,10 +61,12 @@ def test_timeout_ends_the_stream(apiserver, namespace):
 def test_bookmarks_and_initial_events_end(apiserver, namespace):
     base = f"/api/v1/namespaces/{namespace}/configmaps"
     apiserver.request("POST", base, cm("b1"))
+    # The namespace controller publishes kube-root-ca.crt shortly after the namespace exists.
+    helpers.wait_for(lambda: apiserver.request("GET", f"{base}/kube-root-ca.crt")[0] == HTTP_OK)
     events = stream(
         apiserver,
         f"{base}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
-        "&allowWatchBookmarks=true&timeoutSeconds=2",
+        "&allowWatchBookmarks=true&timeoutSeconds=3",
     )
     types = [e["type"] for e in events]
     first_bookmark = types.index("BOOKMARK")

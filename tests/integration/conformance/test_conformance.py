@@ -7,9 +7,9 @@ server (tests/apiserver/kubesim), never the check.
 from __future__ import annotations
 
 import json
-import time
 
 import yaml
+from kubesim import helpers
 
 HTTP_OK = 200
 HTTP_CREATED = 201
@@ -26,27 +26,11 @@ CPU_TARGET = 60
 
 
 def wait_for(check, timeout=120, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {check.__name__}"
-        time.sleep(interval)
+    return helpers.wait_for(check, timeout=timeout, interval=interval)
 
 
 def deployment(name, replicas=REPLICAS, image=PAUSE):
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "main", "image": image}]}},
-        },
-    }
+    return helpers.deployment(name, replicas=replicas, image=image, container="main")
 
 
 def cm(name, data):
