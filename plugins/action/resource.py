@@ -1,16 +1,16 @@
 # Copyright: kubeforge maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read ``src`` (a file or directory of manifests) and render ``template`` on the controller, then run the module
-with the parsed objects as ``definition``."""
+with the parsed objects as ``definition`` (on the controller when the task's host is the controller)."""
 
 from __future__ import annotations
 
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import flatten
+from ansible_collections.kubeforge.cluster.plugins.plugin_utils.inprocess import ApiAction
 
 try:
     from ansible.template import trust_as_template
@@ -23,9 +23,7 @@ except ImportError:  # ansible-core < 2.19: template text is trusted as is
 _MANIFEST_SUFFIXES = (".yml", ".yaml", ".json")
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-
+class ActionModule(ApiAction):
     def _manifest_files(self, src):
         path = self._find_needle("files", src)
         if not os.path.isdir(path):
@@ -53,17 +51,14 @@ class ActionModule(ActionBase):
         # Plain text for the YAML parser (ansible-core 2.19+ returns a tagged str subclass).
         return flatten(rendered if isinstance(rendered, (dict, list)) else str(rendered), path)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
+    def module_args(self, task_vars):
         args = dict(self._task.args)
         src, template = args.pop("src", None), args.pop("template", None)
         if src or template:
             if args.get("definition") is not None or (src and template):
                 raise AnsibleActionFail("definition, src and template are mutually exclusive")
             try:
-                args["definition"] = self._read_src(src) if src else self._render_template(template, task_vars or {})
+                args["definition"] = self._read_src(src) if src else self._render_template(template, task_vars)
             except KubeforgeError as exc:
                 raise AnsibleActionFail(str(exc)) from exc
-        result.update(self._execute_module(module_name=self._task.action, module_args=args, task_vars=task_vars))
-        return result
+        return args

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.client import MERGE_PATCH, resource_path
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
+    MERGE_PATCH,
+    STRATEGIC_PATCH,
+    resource_path,
+)
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Discovery
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     HTTP_CONFLICT,
@@ -113,32 +117,39 @@ def _owned(client, resource_name, owner, namespace):
 
 
 def _history(client, resource, live, namespace):
-    """Revisions of a workload, oldest first: ``{revision, change_cause, name, template}``."""
+    """Revisions of a workload, oldest first: ``{revision, change_cause, name, template, patch}``.
+
+    ``patch`` is the PATCH (body, content type) that puts ``template`` back, as kubectl rolls back: the
+    ReplicaSet's template (without its pod-template-hash label) for a Deployment, the ControllerRevision's
+    ``data`` as a strategic merge patch for a DaemonSet or StatefulSet.
+    """
+    entries = []
     if resource.kind == "Deployment":
-        entries = []
         for rs in _owned(client, "replicasets", live, namespace):
             annotations = rs["metadata"].get("annotations") or {}
             if _REVISION not in annotations:
                 continue
+            template = _template_without_hash((rs.get("spec") or {}).get("template"))
             entries.append(
-                {
-                    "revision": int(annotations[_REVISION]),
-                    "change_cause": annotations.get(_CHANGE_CAUSE),
-                    "name": rs["metadata"]["name"],
-                    "template": (rs.get("spec") or {}).get("template"),
-                }
+                _revision(int(annotations[_REVISION]), rs, template, ({"spec": {"template": template}}, MERGE_PATCH))
             )
     else:
-        entries = [
-            {
-                "revision": int(cr.get("revision") or 0),
-                "change_cause": (cr["metadata"].get("annotations") or {}).get(_CHANGE_CAUSE),
-                "name": cr["metadata"]["name"],
-                "template": None,
-            }
-            for cr in _owned(client, "controllerrevisions", live, namespace)
-        ]
+        for cr in _owned(client, "controllerrevisions", live, namespace):
+            data = cr.get("data") or {}
+            stored = ((data.get("spec") or {}).get("template")) or {}
+            template = {k: v for k, v in stored.items() if k != "$patch"}
+            entries.append(_revision(int(cr.get("revision") or 0), cr, template, (data, STRATEGIC_PATCH)))
     return sorted(entries, key=lambda e: e["revision"])
+
+
+def _revision(number, owned, template, patch):
+    return {
+        "revision": number,
+        "change_cause": (owned["metadata"].get("annotations") or {}).get(_CHANGE_CAUSE),
+        "name": owned["metadata"]["name"],
+        "template": template,
+        "patch": patch,
+    }
 
 
 def _template_without_hash(template):
@@ -150,25 +161,31 @@ def _template_without_hash(template):
     return template
 
 
+def _current_revision(resource, live, history):
+    if resource.kind == "Deployment":
+        return int(((live.get("metadata") or {}).get("annotations") or {}).get(_REVISION, 0))
+    # The DaemonSet and StatefulSet controllers renumber the revision they run to the highest (kubectl relies on it).
+    return history[-1]["revision"] if history else 0
+
+
 def _undo(client, resource, live, namespace, to_revision):
-    if resource.kind != "Deployment":
-        raise KubeforgeError("undo supports Deployments only (kind)")
+    """The revision to go back to and the PATCH (body, content type) to send; None when the live template is it."""
+    ref = _ref(resource, namespace, live["metadata"]["name"])
     history = _history(client, resource, live, namespace)
-    current = int(((live.get("metadata") or {}).get("annotations") or {}).get(_REVISION, 0))
     if to_revision:
         target = next((e for e in history if e["revision"] == to_revision), None)
         if target is None:
             known = ", ".join(str(e["revision"]) for e in history) or "none"
-            raise KubeforgeError(f"revision {to_revision} not found (to_revision); known revisions: {known}")
+            raise KubeforgeError(f"revision {to_revision} not found (to_revision); known revisions: {known}", ref=ref)
     else:
+        current = _current_revision(resource, live, history)
         older = [e for e in history if e["revision"] < current]
         if not older:
-            raise KubeforgeError("no previous revision to roll back to")
+            raise KubeforgeError("no previous revision to roll back to (to_revision)", ref=ref)
         target = older[-1]
-    template = _template_without_hash(target["template"])
-    if template == (live.get("spec") or {}).get("template"):
+    if target["template"] == (live.get("spec") or {}).get("template"):
         return None, target["revision"]
-    return {"spec": {"template": template}}, target["revision"]
+    return target["patch"], target["revision"]
 
 
 def run_rollout(module, client):
@@ -179,12 +196,12 @@ def run_rollout(module, client):
     result = {"changed": False}
     if action == "history":
         history = _history(client, resource, live, namespace)
-        result["revisions"] = [{k: v for k, v in e.items() if k != "template"} for e in history]
+        result["revisions"] = [{k: e[k] for k in ("revision", "change_cause", "name")} for e in history]
         return result
     patch = None
     if action == "restart":
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        patch = {"spec": {"template": {"metadata": {"annotations": {_RESTARTED_AT: now}}}}}
+        patch = ({"spec": {"template": {"metadata": {"annotations": {_RESTARTED_AT: now}}}}}, MERGE_PATCH)
     elif action == "undo":
         patch, result["revision"] = _undo(client, resource, live, namespace, params["to_revision"])
     if patch is not None:
@@ -193,9 +210,9 @@ def run_rollout(module, client):
             after = client.request(
                 "PATCH",
                 resource_path(resource, params["name"], namespace),
-                body=patch,
+                body=patch[0],
                 query=query,
-                content_type=MERGE_PATCH,
+                content_type=patch[1],
             )
         except KubeforgeError as exc:
             raise exc.with_ref(ref) from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeforge.cluster.plugins.module_utils import args
-from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import run_module
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec, run_module
 from ansible_collections.kubeforge.cluster.plugins.module_utils.verbs import (
     EXPOSE_ARGS,
     STATE_ARG,
@@ -15,13 +15,17 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.verbs import (
     run_expose,
 )
 
+# What the module is; its action plugin may run the same logic on the controller (plugin_utils/inprocess.py).
+SPEC = ModuleSpec(
+    run_expose,
+    argument_spec=args.merge_specs(
+        args.AUTH_ARG_SPEC, args.APPLY_ARG_SPEC, args.WAIT_ARG_SPEC, STATE_ARG, TARGET_ARGS, EXPOSE_ARGS
+    ),
+)
+
 
 def main():
-    spec = args.merge_specs(
-        args.AUTH_ARG_SPEC, args.APPLY_ARG_SPEC, args.WAIT_ARG_SPEC, STATE_ARG, TARGET_ARGS, EXPOSE_ARGS
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    run_module(module, run_expose)
+    run_module(AnsibleModule(**SPEC.options), SPEC.logic)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeforge.cluster.plugins.module_utils.args import AUTH_ARG_SPEC, merge_specs
 from ansible_collections.kubeforge.cluster.plugins.module_utils.node import run_node
-from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import run_module
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec, run_module
 
 NODE_ARG_SPEC = {
     "name": {"type": "list", "elements": "str", "aliases": ["nodes"]},
@@ -38,14 +38,17 @@ NODE_ARG_SPEC = {
 }
 
 
+# What the module is; its action plugin may run the same logic on the controller (plugin_utils/inprocess.py).
+SPEC = ModuleSpec(
+    run_node,
+    argument_spec=merge_specs(AUTH_ARG_SPEC, NODE_ARG_SPEC),
+    mutually_exclusive=[("name", "label_selector"), ("name", "all_nodes")],
+    required_one_of=[("name", "label_selector", "all_nodes")],
+)
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=merge_specs(AUTH_ARG_SPEC, NODE_ARG_SPEC),
-        mutually_exclusive=[("name", "label_selector"), ("name", "all_nodes")],
-        required_one_of=[("name", "label_selector", "all_nodes")],
-        supports_check_mode=True,
-    )
-    run_module(module, run_node)
+    run_module(AnsibleModule(**SPEC.options), SPEC.logic)
 
 
 if __name__ == "__main__":

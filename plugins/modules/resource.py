@@ -8,18 +8,19 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeforge.cluster.plugins.module_utils import args
 from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import RESOURCE_ARGS, run_resource
-from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import run_module
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec, run_module
+
+# What the module is; its action plugin may run the same logic on the controller (plugin_utils/inprocess.py).
+SPEC = ModuleSpec(
+    run_resource,
+    argument_spec=args.merge_specs(args.AUTH_ARG_SPEC, args.APPLY_ARG_SPEC, args.WAIT_ARG_SPEC, RESOURCE_ARGS),
+    mutually_exclusive=[("definition", "src", "template")],
+    required_if=[("prune", True, ("apply_set",))],
+)
 
 
 def main():
-    spec = args.merge_specs(args.AUTH_ARG_SPEC, args.APPLY_ARG_SPEC, args.WAIT_ARG_SPEC, RESOURCE_ARGS)
-    module = AnsibleModule(
-        argument_spec=spec,
-        supports_check_mode=True,
-        mutually_exclusive=[("definition", "src", "template")],
-        required_if=[("prune", True, ("apply_set",))],
-    )
-    run_module(module, run_resource)
+    run_module(AnsibleModule(**SPEC.options), SPEC.logic)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,8 @@ def run_playbook(path_or_tasks, tmp_path, **options):
     """Run a playbook file or a list of tasks (one play on localhost); return a PlaybookRun.
 
     options: check, diff, extra_vars (dict), kubeconfig (module_defaults for group/kubeforge.cluster.k8s),
-    env (extra environment), vars (play vars), verbosity (int), timeout (seconds).
+    env (extra environment), vars (play vars), verbosity (int), timeout (seconds), in_process (False: the API
+    modules run as modules, as on a remote host, instead of inside their action plugins on the controller).
     """
     tmp_path = Path(tmp_path)
     if isinstance(path_or_tasks, (str, Path)) and str(path_or_tasks).endswith((".yml", ".yaml")):
@@ -131,7 +132,10 @@ def run_playbook(path_or_tasks, tmp_path, **options):
         playbook = tmp_path / f"playbook-{len(list(tmp_path.glob('playbook-*.yml')))}.yml"
         playbook.write_text(yaml.safe_dump([play], sort_keys=False))
     inventory = tmp_path / "inventory.ini"
-    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    host_vars = f"ansible_connection=local ansible_python_interpreter={sys.executable}"
+    if options.get("in_process") is False:
+        host_vars += " kubeforge_cluster_in_process=false"
+    inventory.write_text(f"localhost {host_vars}\n")
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
     if options.get("check"):
         argv.append("--check")

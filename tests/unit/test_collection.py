@@ -5,6 +5,7 @@ import os
 import pathlib
 import re
 import subprocess
+import sys
 
 import yaml
 
@@ -16,9 +17,8 @@ HOST_MODULES = {"kubeadm_token"}
 
 def _ansible_doc(*args):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".venv" / "collections"))
-    out = subprocess.run(
-        ["ansible-doc", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=120
-    )
+    argv = [str(pathlib.Path(sys.executable).parent / "ansible-doc"), *args]
+    out = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=120)
     return out.stdout
 
 
@@ -49,3 +49,12 @@ def test_galaxy_metadata():
     galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
     assert (galaxy["namespace"], galaxy["name"]) == ("kubeforge", "cluster")
     assert re.fullmatch(r"\d+\.\d+\.\d+", galaxy["version"]), galaxy["version"]
+
+
+def test_every_api_module_has_an_in_process_action_plugin():
+    """Each API module exposes SPEC and has an action plugin built on ApiAction (plugin_utils/inprocess.py)."""
+    text_of = {m: (ROOT / "plugins" / "action" / f"{m}.py") for m in set(MODULES) - HOST_MODULES}
+    for name, path in sorted(text_of.items()):
+        assert path.is_file(), f"{name} has no action plugin"
+        assert "ApiAction" in path.read_text(), f"plugins/action/{name}.py does not build on ApiAction"
+        assert re.search(r"^SPEC = ModuleSpec\(", (ROOT / "plugins" / "modules" / f"{name}.py").read_text(), re.M)

@@ -107,6 +107,8 @@ class Workloads:
             yield ("pdb-ns", ns)
         elif key == "apps/replicasets" and ref and ref.get("kind") == "Deployment":
             yield ("deploy", ns, ref["name"])
+        elif key == "apps/controllerrevisions" and ref and ref.get("kind") in ("DaemonSet", "StatefulSet"):
+            yield (_OWNED[ref["kind"]], ns, ref["name"])
 
     def dispatch(self, item):
         handler = self.handlers.get(item[0])
@@ -147,6 +149,47 @@ class Workloads:
     def _delete(self, key, obj):
         if not obj["metadata"].get("deletionTimestamp"):
             self.api.system_delete(key, obj)
+
+    # ---- ControllerRevisions (DaemonSet and StatefulSet history) ----------------------------------
+    def _record_revision(self, owner, pod_hash):
+        """Make the ControllerRevision of the owner's template the newest, as the DaemonSet and StatefulSet
+        controllers do: create it (revision = highest + 1, the owner's annotations copied) or renumber the one of
+        a template seen before (a rollback); then delete the oldest beyond spec.revisionHistoryLimit. ``data`` is
+        the patch that puts the template back: ``{"spec": {"template": {..., "$patch": "replace"}}}``."""
+        template = copy.deepcopy(owner["spec"].get("template") or {})
+        data = {"spec": {"template": {**template, "$patch": "replace"}}}
+        history = self._owned("apps/controllerrevisions", owner)
+        top = max((h.get("revision", 0) for h in history), default=0)
+        current = next((h for h in history if h.get("data") == data), None)
+        if current is None:
+            labels = dict((template.get("metadata") or {}).get("labels") or {})
+            labels[DS_HASH] = pod_hash
+            body = {
+                "apiVersion": "apps/v1",
+                "kind": "ControllerRevision",
+                "metadata": {
+                    "name": f"{owner['metadata']['name']}-{pod_hash}",
+                    "namespace": owner["metadata"]["namespace"],
+                    "labels": labels,
+                    "ownerReferences": [owner_reference(owner)],
+                },
+                "data": data,
+                "revision": top + 1,
+            }
+            if owner["metadata"].get("annotations"):
+                body["metadata"]["annotations"] = dict(owner["metadata"]["annotations"])
+            current = self.api.system_create(resources.apps("controllerrevisions"), body)
+        elif current.get("revision", 0) < top:
+            renumbered = copy.deepcopy(current)
+            renumbered["revision"] = top + 1
+            current = self.api.system_write("apps/controllerrevisions", renumbered, "kube-controller-manager", "")
+        olds = sorted(
+            (h for h in history if current is None or h["metadata"]["uid"] != current["metadata"]["uid"]),
+            key=lambda h: h.get("revision", 0),
+        )
+        excess = len(olds) - owner["spec"].get("revisionHistoryLimit", 10)
+        for old in olds[: max(excess, 0)]:
+            self._delete("apps/controllerrevisions", old)
 
     # ---- ReplicaSet / ReplicationController -------------------------------------------------------
     def replicaset(self, namespace, name):
@@ -477,6 +520,7 @@ class Workloads:
         if ds is None or ds["metadata"].get("deletionTimestamp"):
             return
         template, pod_hash = self._ds_template(ds)
+        self._record_revision(ds, pod_hash)
         nodes = [n for n in self.api.store.items("/nodes") if not n["metadata"].get("deletionTimestamp")]
         eligible = {
             n["metadata"]["name"]
@@ -552,7 +596,9 @@ class Workloads:
             return
         want = sts["spec"].get("replicas", 1)
         template = copy.deepcopy(sts["spec"].get("template") or {})
-        revision = f"{name}-{_template_hash(template)}"
+        pod_hash = _template_hash(template)
+        revision = f"{name}-{pod_hash}"
+        self._record_revision(sts, pod_hash)
         template.setdefault("metadata", {}).setdefault("labels", {})[DS_HASH] = revision
         pods = {p["metadata"]["name"]: p for p in self._owned("/pods", sts)}
         ordered = sts["spec"].get("podManagementPolicy", "OrderedReady") == "OrderedReady"

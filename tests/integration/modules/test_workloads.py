@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import pytest
 from kube_objects import deployment
+from kubesim.helpers import wait_for
 
 HTTP_OK = 200
+HTTP_CREATED = 201
 REPLICAS = 3
 INITIAL_REPLICAS = 2
 RC_TARGET = 2
 MERGE = "application/merge-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+SECOND_REVISION = 2
+RENUMBERED_REVISION = 3  # revision 1 after rolling back to it
 BARE_NS = "rollouts"
 
 
@@ -225,3 +231,108 @@ def test_rollout_history_undo_restart_status(playbook, bare_server):
     status = run.task("status")
     assert not status.changed and status.result["ready"] is False
     assert "not observed generation" in status.result["status"]
+
+
+def _workload(kind, name, namespace):
+    labels = {"app": name}
+    spec = {
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]}},
+    }
+    if kind == "StatefulSet":
+        spec.update(replicas=1, serviceName=name, podManagementPolicy="Parallel")
+    meta = {"name": name, "namespace": namespace, "annotations": {CHANGE_CAUSE: "nginx 1.25"}}
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": meta, "spec": spec}
+
+
+def _images(apiserver, namespace, name):
+    """{revision: image} of the workload's ControllerRevisions."""
+    path = f"/apis/apps/v1/namespaces/{namespace}/controllerrevisions?labelSelector=app%3D{name}"
+    items = apiserver.request("GET", path)[1]["items"]
+    return {cr["revision"]: cr["data"]["spec"]["template"]["spec"]["containers"][0]["image"] for cr in items}
+
+
+def _history_is(apiserver, namespace, name, expected):
+    def recorded():
+        return _images(apiserver, namespace, name) == expected
+
+    recorded.__name__ = f"revisions {expected}"
+    wait_for(recorded)
+
+
+@pytest.mark.parametrize(("kind", "plural"), [("DaemonSet", "daemonsets"), ("StatefulSet", "statefulsets")])
+def test_rollout_history_undo_daemonset_statefulset(playbook, apiserver, namespace, kind, plural):
+    path = f"/apis/apps/v1/namespaces/{namespace}/{plural}/hello"
+    target = {"name": "hello", "namespace": namespace, "kind": kind}
+    status, first = apiserver.request("POST", path.rsplit("/", 1)[0], _workload(kind, "hello", namespace))
+    assert status == HTTP_CREATED, first
+    _history_is(apiserver, namespace, "hello", {1: "nginx:1.25"})
+    # Revision 2 also annotates the pod template: undo must drop it (the revision's template replaces the live one).
+    update = {
+        "metadata": {"annotations": {CHANGE_CAUSE: "nginx 1.26"}},
+        "spec": {
+            "template": {
+                "metadata": {"annotations": {"note": "v2"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.26"}]},
+            }
+        },
+    }
+    assert apiserver.request("PATCH", path, update, STRATEGIC)[0] == HTTP_OK
+    _history_is(apiserver, namespace, "hello", {1: "nginx:1.25", 2: "nginx:1.26"})
+    second = apiserver.request("GET", path)[1]
+
+    check = playbook(
+        [
+            {"name": "undo", "kubeforge.cluster.rollout": dict(target, action="undo")},
+            {"name": "undo to current", "kubeforge.cluster.rollout": dict(target, action="undo", to_revision=2)},
+        ],
+        check=True,
+        diff=True,
+    )
+    assert check.rc == 0, check.stdout
+    undo = check.task("undo")
+    assert undo.changed and undo.result["revision"] == 1
+    assert "nginx:1.26" in undo.diff[0]["before"] and "nginx:1.25" in undo.diff[0]["after"]
+    assert not check.task("undo to current").changed
+    live = apiserver.request("GET", path)[1]
+    assert live["spec"]["template"] == second["spec"]["template"]
+    assert live["metadata"]["resourceVersion"] == second["metadata"]["resourceVersion"]
+
+    run = playbook(
+        [
+            {"name": "history", "kubeforge.cluster.rollout": dict(target, action="history")},
+            {
+                "name": "bad revision",
+                "ignore_errors": True,
+                "kubeforge.cluster.rollout": dict(target, action="undo", to_revision=9),
+            },
+            {"name": "undo", "kubeforge.cluster.rollout": dict(target, action="undo")},
+        ],
+        diff=True,
+    )
+    history = run.task("history").result["revisions"]
+    assert [(h["revision"], h["change_cause"]) for h in history] == [(1, "nginx 1.25"), (2, "nginx 1.26")]
+    bad = run.task("bad revision")
+    assert bad.failed and f"{kind}/{namespace}/hello" in bad.msg
+    assert "revision 9 not found (to_revision); known revisions: 1, 2" in bad.msg
+    undo = run.task("undo")
+    assert undo.changed and undo.result["revision"] == 1
+    assert "nginx:1.26" in undo.diff[0]["before"] and "nginx:1.25" in undo.diff[0]["after"]
+    assert apiserver.request("GET", path)[1]["spec"]["template"] == first["spec"]["template"]
+
+    # Like kubectl: the controller renumbers revision 1 to 3; the previous revision is now 2.
+    _history_is(apiserver, namespace, "hello", {2: "nginx:1.26", 3: "nginx:1.25"})
+    again = playbook(
+        [
+            {
+                "name": "undo again",
+                "kubeforge.cluster.rollout": dict(target, action="undo", to_revision=RENUMBERED_REVISION),
+            },
+            {"name": "undo to previous", "kubeforge.cluster.rollout": dict(target, action="undo")},
+        ]
+    )
+    assert again.rc == 0, again.stdout
+    assert not again.task("undo again").changed and again.task("undo again").result["revision"] == RENUMBERED_REVISION
+    previous = again.task("undo to previous")
+    assert previous.changed and previous.result["revision"] == SECOND_REVISION
+    assert apiserver.request("GET", path)[1]["spec"]["template"] == second["spec"]["template"]
