@@ -14,7 +14,9 @@ options:
       - Readiness per kind - Deployment rolled out (observed generation, updated and available replicas),
         ReplicaSet and ReplicationController ready replicas, Pod C(Ready), Job C(Complete), DaemonSet and
         StatefulSet rolled out, Service endpoints present (and a load balancer ingress for C(LoadBalancer)),
-        HorizontalPodAutoscaler with its C(ScalingActive) condition known. Other kinds are ready once they exist.
+        HorizontalPodAutoscaler with its C(ScalingActive) condition known, APIService with C(Available=True)
+        (an aggregated API such as metrics-server's answers), CustomResourceDefinition C(Established), Namespace
+        C(Active). Other kinds are ready once they exist.
     type: bool
     default: false
   wait_timeout:

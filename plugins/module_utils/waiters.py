@@ -139,6 +139,15 @@ def _crd(obj, _client):
     return False, "not established"
 
 
+def _apiservice(obj, _client):
+    available = _conditions(obj).get("Available") or {}
+    if available.get("status") == "True":
+        return True, "available"
+    if not available:
+        return False, "Available condition not reported yet"
+    return False, "not available ({}: {})".format(available.get("reason"), available.get("message", ""))
+
+
 def _namespace(obj, _client):
     phase = (obj.get("status") or {}).get("phase")
     return phase in (None, "Active"), f"phase {phase}"
@@ -156,6 +165,7 @@ _READINESS = {
     ("autoscaling", "HorizontalPodAutoscaler"): _hpa,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
     ("", "Namespace"): _namespace,
+    ("apiregistration.k8s.io", "APIService"): _apiservice,
 }
 
 

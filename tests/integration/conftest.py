@@ -117,7 +117,8 @@ def run_playbook(path_or_tasks, tmp_path, **options):
 
     options: check, diff, extra_vars (dict), kubeconfig (module_defaults for group/kubeforge.cluster.k8s),
     env (extra environment), vars (play vars), verbosity (int), timeout (seconds), in_process (False: the API
-    modules run as modules, as on a remote host, instead of inside their action plugins on the controller).
+    modules run as modules, as on a remote host, instead of inside their action plugins on the controller),
+    groups (inventory groups localhost also belongs to, for roles that delegate to a group's first host).
     """
     tmp_path = Path(tmp_path)
     if isinstance(path_or_tasks, (str, Path)) and str(path_or_tasks).endswith((".yml", ".yaml")):
@@ -135,7 +136,8 @@ def run_playbook(path_or_tasks, tmp_path, **options):
     host_vars = f"ansible_connection=local ansible_python_interpreter={sys.executable}"
     if options.get("in_process") is False:
         host_vars += " kubeforge_cluster_in_process=false"
-    inventory.write_text(f"localhost {host_vars}\n")
+    groups = "".join(f"[{group}]\nlocalhost\n" for group in options.get("groups") or ())
+    inventory.write_text(f"localhost {host_vars}\n{groups}")
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
     if options.get("check"):
         argv.append("--check")

@@ -363,6 +363,8 @@ class Api:
         if new["kind"] == "Service" and old is not None:
             _drop_type_dependent(new, old)
         defaults.apply_defaults(new, self.allocator)
+        if old is None:
+            defaults.on_create(new, now_iso())
         causes = validation.validate(new, old)
         if new.get("kind") == "Service":
             causes += self.allocator.node_ports(new, old)
@@ -786,6 +788,7 @@ _NO_GENERATION = frozenset(
         "Lease",
         "ResourceQuota",
         "LimitRange",
+        "APIService",
     }
 )
 

@@ -10,7 +10,7 @@ import threading
 import time
 import traceback
 
-from . import resources, workloads
+from . import aggregator, resources, workloads
 from .nodes import Kubelet, NodeSimulator, Scheduler
 
 _IDLE_WAIT = 0.5
@@ -32,6 +32,7 @@ class Controllers:
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self, getattr(args, "ready_delay", 0.1), getattr(args, "pod_stop_seconds", 0.2))
         self.workloads = workloads.Workloads(self)
+        self.aggregator = aggregator.Aggregator(self)
         self.gc = GarbageCollector(self)
         api.store.listeners.append(self._on_event)
 
@@ -100,6 +101,7 @@ class Controllers:
         meta = obj["metadata"]
         ns, name = meta.get("namespace", ""), meta["name"]
         out = list(self.workloads.route(key, event, obj))
+        out += self.aggregator.route(key, obj)
         if key == "/namespaces":
             out.append(("namespace", name))
         elif key == "/nodes":
@@ -133,6 +135,8 @@ class Controllers:
             "kubelet": self.kubelet.reconcile,
             "gc-deleted": self.gc.deleted,
             "gc-finalize": self.gc.finalize,
+            "apiservice": self.aggregator.apiservice,
+            "apiservices-for": self.aggregator.for_service,
         }.get(kind)
         if handler is not None:
             handler(*item[1:])

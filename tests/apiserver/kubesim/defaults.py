@@ -257,6 +257,26 @@ def node(obj):
     obj.setdefault("spec", {})
 
 
+APISERVICE_PORT = 443
+# The condition a local APIService (spec.service unset: served by kube-apiserver itself) carries.
+LOCAL_AVAILABLE = ("Available", "True", "Local", "Local APIServices are always available")
+
+
+def apiservice(obj):
+    service = (obj.get("spec") or {}).get("service")
+    if isinstance(service, dict):
+        service.setdefault("port", APISERVICE_PORT)
+
+
+def on_create(obj, now):
+    """What registry strategies set on a new object besides defaults: a local APIService is Available at once
+    (a remote one gets its conditions from the availability controller)."""
+    if obj.get("kind") == "APIService" and not (obj.get("spec") or {}).get("service"):
+        ctype, status, reason, message = LOCAL_AVAILABLE
+        condition = {"type": ctype, "status": status, "lastTransitionTime": now, "reason": reason, "message": message}
+        obj["status"] = {"conditions": [condition]}
+
+
 BY_KIND = {
     "Pod": pod,
     "Deployment": deployment,
@@ -270,6 +290,7 @@ BY_KIND = {
     "Secret": secret,
     "HorizontalPodAutoscaler": hpa,
     "Node": node,
+    "APIService": apiservice,
     "PodTemplate": lambda o: pod_spec(o.setdefault("template", {}).setdefault("spec", {})),
 }
 

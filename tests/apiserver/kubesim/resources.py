@@ -36,7 +36,13 @@ class Resource:
         return f"{self.kind}List"
 
 
+# Groups whose OpenAPI definitions do not live under io.k8s.api.<group>.
+_DEF_PACKAGES = {"apiregistration.k8s.io": "io.k8s.kube-aggregator.pkg.apis.apiregistration"}
+
+
 def _def_prefix(group, version):
+    if group in _DEF_PACKAGES:
+        return f"{_DEF_PACKAGES[group]}.{version}"
     short = {"": "core", "rbac.authorization.k8s.io": "rbac"}.get(group, group.split(".")[0])
     return f"io.k8s.api.{short}.{version}"
 
@@ -136,6 +142,14 @@ RESOURCES = [
     _r("networking.k8s.io/v1", "IngressClass", "ingressclasses", False),
     _r("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True),
     _r("coordination.k8s.io/v1", "Lease", "leases", True),
+    _r(
+        "apiregistration.k8s.io/v1",
+        "APIService",
+        "apiservices",
+        False,
+        subs=["status"],
+        categories=("api-extensions",),
+    ),
 ]
 
 # Preferred version first within each group, in the order /apis lists groups.

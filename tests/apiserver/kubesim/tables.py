@@ -12,6 +12,7 @@ _COLUMNS = {
     "Node": [("Status", "string"), ("Roles", "string"), ("Version", "string")],
     "Service": [("Type", "string"), ("Cluster-IP", "string"), ("Ports", "string")],
     "Namespace": [("Status", "string")],
+    "APIService": [("Service", "string"), ("Available", "string")],
 }
 
 
@@ -64,6 +65,20 @@ def _service(obj):
     return [spec.get("type"), spec.get("clusterIP"), ports or "<none>"]
 
 
+def _apiservice(obj):
+    ref = (obj.get("spec") or {}).get("service")
+    available = next(
+        (c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == "Available"), None
+    )
+    if available is None:
+        text = "Unknown"
+    elif available.get("status") == "True":
+        text = "True"
+    else:
+        text = f"{available.get('status')} ({available.get('reason')})"
+    return [f"{ref.get('namespace')}/{ref.get('name')}" if ref else "Local", text]
+
+
 _CELLS = {
     "Pod": _pod,
     "Deployment": _deployment,
@@ -71,6 +86,7 @@ _CELLS = {
     "Node": _node,
     "Service": _service,
     "Namespace": lambda o: [(o.get("status") or {}).get("phase")],
+    "APIService": _apiservice,
 }
 
 

@@ -31,6 +31,10 @@ DNS1035_MSG = (
     "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
 )
 LABEL_NAME_KINDS = {"Namespace": (_LABEL, LABEL_MSG, _MAX_LABEL), "Service": (_DNS1035, DNS1035_MSG, _MAX_LABEL)}
+# Kinds whose names only have to be usable as one URL path segment (`system:metrics-server`, `v1.`).
+PATH_SEGMENT_NAME_KINDS = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "APIService"})
+_MAX_GROUP_PRIORITY = 20000
+_MAX_VERSION_PRIORITY = 1000
 
 
 def _fmt(value):
@@ -49,11 +53,19 @@ def forbidden(field, msg):
     return ("FieldValueForbidden", field, f"Forbidden: {msg}")
 
 
+def _path_segment_name(name):
+    if name in (".", ".."):
+        return [invalid_value("metadata.name", name, f"may not be '{name}'")]
+    return [invalid_value("metadata.name", name, f"may not contain '{c}'") for c in "/%" if c in name]
+
+
 def check_name(kind, name):
     regex, msg, limit = LABEL_NAME_KINDS.get(kind, (_SUBDOMAIN, SUBDOMAIN_MSG, _MAX_SUBDOMAIN))
     causes = []
     if not isinstance(name, str) or not name:
         return [("FieldValueRequired", "metadata.name", "Required value: name or generateName is required")]
+    if kind in PATH_SEGMENT_NAME_KINDS:
+        return _path_segment_name(name)
     if len(name) > limit:
         causes.append(("FieldValueTooLong", "metadata.name", f"Too long: may not be more than {limit} bytes"))
     if not regex.match(name):
@@ -271,6 +283,56 @@ def _daemonset(obj, old):
     return causes
 
 
+def _priority(spec, key, limit):
+    value = spec.get(key) or 0
+    if not isinstance(value, int) or not 0 < value <= limit:
+        return [invalid_value(f"spec.{key}", value, f"must be positive and at most {limit}")]
+    return []
+
+
+def _apiservice_service(spec):
+    service = spec.get("service")
+    causes = []
+    if not service:
+        if spec.get("caBundle"):
+            causes.append(invalid_value("spec.caBundle", "<bytes>", "a local APIService may not have a caBundle"))
+        if spec.get("insecureSkipTLSVerify"):
+            causes.append(
+                invalid_value("spec.insecureSkipTLSVerify", True, "a local APIService may not skip TLS verification")
+            )
+        return causes
+    for key in ("namespace", "name"):
+        if not service.get(key):
+            causes.append(required(f"spec.service.{key}"))
+    if service.get("port") is not None:
+        causes += _port_range("spec.service.port", service["port"])
+    if spec.get("insecureSkipTLSVerify") and spec.get("caBundle"):
+        causes.append(invalid_value("spec.insecureSkipTLSVerify", True, "may not be true when caBundle is set"))
+    return causes
+
+
+def _apiservice(obj, old):
+    """An APIService is named `<version>.<group>` and points at a Service (or at kube-apiserver itself)."""
+    del old
+    spec = obj.get("spec") or {}
+    group, version = spec.get("group") or "", spec.get("version") or ""
+    causes = []
+    name = obj["metadata"].get("name")
+    if name != f"{version}.{group}":
+        causes.append(invalid_value("metadata.name", name, f"must be {version}.{group}"))
+    if not version:
+        causes.append(required("spec.version"))
+    elif not _DNS1035.match(version) or len(version) > _MAX_LABEL:
+        causes.append(invalid_value("spec.version", version, DNS1035_MSG))
+    if not group and version != "v1":
+        causes.append(invalid_value("spec.group", group, "only v1 may have an empty group (the core API)"))
+    elif group and not _SUBDOMAIN.match(group):
+        causes.append(invalid_value("spec.group", group, SUBDOMAIN_MSG))
+    causes += _priority(spec, "groupPriorityMinimum", _MAX_GROUP_PRIORITY)
+    causes += _priority(spec, "versionPriority", _MAX_VERSION_PRIORITY)
+    return causes + _apiservice_service(spec)
+
+
 RULES = {
     "Deployment": _selected_workload,
     "ReplicaSet": _selected_workload,
@@ -281,6 +343,7 @@ RULES = {
     "Service": _service,
     "PodDisruptionBudget": _pdb,
     "HorizontalPodAutoscaler": _hpa,
+    "APIService": _apiservice,
 }
 
 

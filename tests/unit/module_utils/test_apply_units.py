@@ -137,10 +137,41 @@ def _resource(group, kind):
             True,
         ),
         ("ConfigMap", "", {}, True),
+        ("APIService", "apiregistration.k8s.io", {"status": {}}, False),
+        (
+            "APIService",
+            "apiregistration.k8s.io",
+            {"status": {"conditions": [{"type": "Available", "status": "False", "reason": "MissingEndpoints"}]}},
+            False,
+        ),
+        (
+            "APIService",
+            "apiregistration.k8s.io",
+            {"status": {"conditions": [{"type": "Available", "status": "True", "reason": "Passed"}]}},
+            True,
+        ),
     ],
 )
 def test_readiness(kind, group, obj, ready):
     assert waiters.readiness(_resource(group, kind), obj, None)[0] is ready
+
+
+def test_apiservice_not_available_names_the_reason():
+    missing = {
+        "status": {
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": "False",
+                    "reason": "MissingEndpoints",
+                    "message": "no ready endpoint",
+                }
+            ]
+        }
+    }
+    ready, reason = waiters.readiness(_resource("apiregistration.k8s.io", "APIService"), missing, None)
+    assert not ready
+    assert reason == "not available (MissingEndpoints: no ready endpoint)"
 
 
 def test_failed_job_and_stalled_deployment_fail_fast():
