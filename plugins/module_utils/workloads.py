@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
+    JSON_PATCH,
     MERGE_PATCH,
     STRATEGIC_PATCH,
     resource_path,
@@ -120,8 +121,9 @@ def _history(client, resource, live, namespace):
     """Revisions of a workload, oldest first: ``{revision, change_cause, name, template, patch}``.
 
     ``patch`` is the PATCH (body, content type) that puts ``template`` back, as kubectl rolls back: the
-    ReplicaSet's template (without its pod-template-hash label) for a Deployment, the ControllerRevision's
-    ``data`` as a strategic merge patch for a DaemonSet or StatefulSet.
+    ReplicaSet's template (without its pod-template-hash label) replacing the Deployment's whole template (JSON
+    patch), the ControllerRevision's ``data`` (a template marked ``$patch: replace``) as a strategic merge patch for
+    a DaemonSet or StatefulSet.
     """
     entries = []
     if resource.kind == "Deployment":
@@ -131,7 +133,7 @@ def _history(client, resource, live, namespace):
                 continue
             template = _template_without_hash((rs.get("spec") or {}).get("template"))
             entries.append(
-                _revision(int(annotations[_REVISION]), rs, template, ({"spec": {"template": template}}, MERGE_PATCH))
+                _revision(int(annotations[_REVISION]), rs, template, (_replace_template(template), JSON_PATCH))
             )
     else:
         for cr in _owned(client, "controllerrevisions", live, namespace):
@@ -140,6 +142,10 @@ def _history(client, resource, live, namespace):
             template = {k: v for k, v in stored.items() if k != "$patch"}
             entries.append(_revision(int(cr.get("revision") or 0), cr, template, (data, STRATEGIC_PATCH)))
     return sorted(entries, key=lambda e: e["revision"])
+
+
+def _replace_template(template):
+    return [{"op": "replace", "path": "/spec/template", "value": template}]
 
 
 def _revision(number, owned, template, patch):

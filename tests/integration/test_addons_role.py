@@ -21,7 +21,7 @@ OBJECTS = {
     "ClusterRoleBinding": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/metrics-server:system:auth-delegator",
     "APIService": APISERVICE,
 }
-ROLE_TASK = "Install metrics-server and wait for it"
+ROLE_TASK = "kubeforge.cluster.addons : Install metrics-server and wait for it"
 
 
 def _playbook(tmp_path, kubeconfig):

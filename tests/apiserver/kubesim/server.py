@@ -10,7 +10,7 @@ import threading
 import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import discovery, openapi, resources, subresources, tables
 from .api import Api, Ctx
@@ -43,7 +43,8 @@ class Route:
 
 
 def parse_route(path):
-    parts = [p for p in path.split("/") if p]
+    # Segments are percent-decoded one by one, as clients escape names (`system%3Ametrics-server`).
+    parts = [unquote(p) for p in path.split("/") if p]
     if parts[:2] == ["api", "v1"]:
         group, version, rest = "", "v1", parts[2:]
     elif parts[:1] == ["apis"] and len(parts) >= _GROUP_PREFIX:

@@ -308,6 +308,18 @@ def update_owners(old, new, node, me, owners=None):
     return out
 
 
+def _entry_order(entry):
+    """The order kube-apiserver stores managedFields in: Apply entries before Update ones, then oldest first, then
+    by manager, apiVersion and subresource (so a write that changes no entry keeps the list as it was)."""
+    return (
+        entry["operation"],
+        entry["time"],
+        entry["manager"],
+        entry["apiVersion"],
+        entry.get("subresource", ""),
+    )
+
+
 def render(owners, api_version, now, previous):
     """managedFields list from owner sets; keeps the old timestamp of entries whose fields did not change."""
     prior = {(e.get("manager"), e.get("operation"), e.get("subresource", "")): e for e in previous or []}
@@ -331,4 +343,4 @@ def render(owners, api_version, now, previous):
         if old and old.get("fieldsV1") == fields and old.get("apiVersion") == entry["apiVersion"]:
             entry["time"] = old.get("time", now)
         out.append(entry)
-    return out
+    return sorted(out, key=_entry_order)

@@ -82,12 +82,13 @@ def test_create_local_and_apply_remote(apiserver):
     assert status == HTTP_CREATED, applied
     assert applied["spec"]["service"] == {"name": "absent", "namespace": NS, "port": 443}
     assert "status" not in applied
-    status, again = apiserver.request("PATCH", path, yaml.safe_dump(remote), APPLY)
-    assert status == HTTP_OK
-    assert again["metadata"]["resourceVersion"] == applied["metadata"]["resourceVersion"]
     found = wait_for(lambda: available(apiserver.request("GET", f"{APISERVICES}/v1beta1.{group}")[1]))
     assert (found["status"], found["reason"]) == ("False", "ServiceNotFound")
     assert f'service/absent in "{NS}"' in found["message"]
+    _status, live = apiserver.request("GET", f"{APISERVICES}/v1beta1.{group}")
+    status, again = apiserver.request("PATCH", path, yaml.safe_dump(remote), APPLY)
+    assert status == HTTP_OK
+    assert again["metadata"]["resourceVersion"] == live["metadata"]["resourceVersion"], "an unchanged apply"
     _status, table = apiserver.request(
         "GET", f"{APISERVICES}/v1beta1.{group}", headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}
     )

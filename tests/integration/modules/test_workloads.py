@@ -212,6 +212,7 @@ def test_rollout_history_undo_restart_status(playbook, bare_server):
                 "kubeforge.cluster.rollout": dict(target, action="undo", to_revision=9),
             },
             {"name": "restart", "kubeforge.cluster.rollout": dict(target, action="restart")},
+            {"name": "undo restart", "kubeforge.cluster.rollout": dict(target, action="undo", to_revision=1)},
             {"name": "status", "kubeforge.cluster.rollout": target},
         ],
         kubeconfig=bare_server.kubeconfig,
@@ -225,9 +226,12 @@ def test_rollout_history_undo_restart_status(playbook, bare_server):
     assert not run.task("undo again").changed
     assert "revision 9 not found (to_revision); known revisions: 1, 2" in run.task("bad revision").msg
     assert run.task("restart").changed
+    assert "kubectl.kubernetes.io/restartedAt" in run.task("restart").diff[0]["after"]
+    # Undo replaces the whole pod template with the revision's, as kubectl does: the restart annotation goes too.
+    assert run.task("undo restart").changed
     live = bare_server.request("GET", path)[1]
     assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25"
-    assert "kubectl.kubernetes.io/restartedAt" in live["spec"]["template"]["metadata"]["annotations"]
+    assert "kubectl.kubernetes.io/restartedAt" not in (live["spec"]["template"]["metadata"].get("annotations") or {})
     status = run.task("status")
     assert not status.changed and status.result["ready"] is False
     assert "not observed generation" in status.result["status"]
