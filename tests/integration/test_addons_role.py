@@ -74,6 +74,8 @@ def test_metrics_server_installs_waits_and_is_idempotent(tmp_path, cluster):
     _status, apiservice = cluster.request("GET", APISERVICE)
     available = {c["type"]: c for c in apiservice["status"]["conditions"]}["Available"]
     assert (available["status"], available["reason"]) == ("True", "Passed")
+    ended = task.duration[0][: len("2026-01-01T00:00:00")]
+    assert available["lastTransitionTime"][: len(ended)] <= ended, "the task returned before the APIService was up"
     assert apiservice["spec"]["service"] == {"name": "metrics-server", "namespace": "kube-system", "port": 443}
 
     second = _run(tmp_path, cluster)
@@ -90,3 +92,20 @@ def test_check_mode_predicts_and_writes_nothing(tmp_path, apiserver_factory):
     for kind, path in OBJECTS.items():
         status, _body = server.request("GET", path)
         assert status == HTTP_NOT_FOUND, f"check mode created the {kind}"
+
+
+def test_wait_names_the_unavailable_apiservice(tmp_path, apiserver_factory):
+    """No node: the metrics-server pod stays Pending, so the wait times out on the Deployment and on the
+    APIService, whose condition reason is reported."""
+    server = apiserver_factory()
+    run = run_playbook(
+        _playbook(tmp_path, server.kubeconfig),
+        tmp_path,
+        groups=[CONTROL_PLANE_GROUP],
+        extra_vars={"addons_wait_timeout": 3},
+    )
+    task = run.task(ROLE_TASK)
+    assert task.failed and task.changed
+    assert task.msg.startswith("timed out after 3s waiting for readiness: "), task.msg
+    assert "APIService/v1beta1.metrics.k8s.io: not available (MissingEndpoints: " in task.msg
+    assert "Deployment/kube-system/metrics-server: " in task.msg

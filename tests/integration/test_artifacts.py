@@ -70,23 +70,19 @@ def test_listing_offline_uses_pins_of_the_current_version_only(tmp_path, publish
     assert any(line.startswith("image registry.k8s.io/kube-apiserver:") for line in lines)
 
 
+def _fetch(tmp_path, published, pin):
+    """Run the playbook fetching the published checksums, with ``pin`` as the amd64 pin of version v1."""
+    extra = {"artifacts_files": _files(published, {"v1": {"amd64": pin}}), "artifacts_architectures": ["amd64"]}
+    return run_playbook(PLAYBOOK, tmp_path, extra_vars=dict(extra, artifacts_fetch_checksums=True))
+
+
 def test_fetched_checksums_fill_the_table_and_match_pins(tmp_path, published):
-    extra = {
-        "artifacts_files": _files(published, {"v1": {"amd64": GOOD}}),
-        "artifacts_architectures": ["amd64"],
-        "artifacts_fetch_checksums": True,
-    }
-    run = run_playbook(PLAYBOOK, tmp_path, extra_vars=extra)
+    run = _fetch(tmp_path, published, GOOD)
     assert run.rc == 0, run.stdout
     assert f"file  https://files.example/tool.amd64  sha256={GOOD}" in _lines(run)
 
 
 def test_a_pin_that_differs_from_the_published_checksum_fails(tmp_path, published):
-    extra = {
-        "artifacts_files": _files(published, {"v1": {"amd64": OTHER}}),
-        "artifacts_architectures": ["amd64"],
-        "artifacts_fetch_checksums": True,
-    }
-    run = run_playbook(PLAYBOOK, tmp_path, extra_vars=extra)
+    run = _fetch(tmp_path, published, OTHER)
     assert run.rc != 0
     assert f"tool amd64: pinned sha256 {OTHER}" in run.stdout and f"differs from the published {GOOD}" in run.stdout
