@@ -161,6 +161,16 @@ def run_playbook(path_or_tasks, tmp_path, **options):
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, log, _parse(proc.stdout))
 
 
+@pytest.fixture
+def ansible_playbook(tmp_path):
+    """``ansible_playbook(path_or_tasks, **options)``: ``run_playbook`` in this test's tmp_path, no API server."""
+
+    def _run(path_or_tasks, **options):
+        return run_playbook(path_or_tasks, tmp_path, **options)
+
+    return _run
+
+
 @pytest.fixture(scope="session")
 def discovery_cache(tmp_path_factory):
     """One discovery cache directory for the whole session (what a user's home would keep)."""

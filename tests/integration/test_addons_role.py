@@ -7,7 +7,6 @@ import json
 
 import pytest
 import yaml
-from conftest import run_playbook
 
 HTTP_OK = 200
 HTTP_NOT_FOUND = 404
@@ -37,8 +36,10 @@ def _playbook(tmp_path, kubeconfig):
     return path
 
 
-def _run(tmp_path, server, **options):
-    run = run_playbook(_playbook(tmp_path, server.kubeconfig), tmp_path, groups=[CONTROL_PLANE_GROUP], **options)
+def _run(playbook, tmp_path, server, **options):
+    """The ``playbook`` fixture (tests/integration/conftest.py) on a playbook file; localhost is also in the
+    control-plane group the role delegates to."""
+    run = playbook(_playbook(tmp_path, server.kubeconfig), groups=[CONTROL_PLANE_GROUP], **options)
     assert run.rc == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return run
 
@@ -57,8 +58,8 @@ def cluster(apiserver_factory):
     return server
 
 
-def test_metrics_server_installs_waits_and_is_idempotent(tmp_path, cluster):
-    first = _run(tmp_path, cluster)
+def test_metrics_server_installs_waits_and_is_idempotent(playbook, tmp_path, cluster):
+    first = _run(playbook, tmp_path, cluster)
     task = first.task(ROLE_TASK)
     assert task.changed and not task.failed
     applied = {(o["kind"], o["name"]) for o in task.result["objects"]}
@@ -78,14 +79,14 @@ def test_metrics_server_installs_waits_and_is_idempotent(tmp_path, cluster):
     assert available["lastTransitionTime"][: len(ended)] <= ended, "the task returned before the APIService was up"
     assert apiservice["spec"]["service"] == {"name": "metrics-server", "namespace": "kube-system", "port": 443}
 
-    second = _run(tmp_path, cluster)
+    second = _run(playbook, tmp_path, cluster)
     assert not second.task(ROLE_TASK).changed
     assert _changed_count(second) == 0
 
 
-def test_check_mode_predicts_and_writes_nothing(tmp_path, apiserver_factory):
+def test_check_mode_predicts_and_writes_nothing(playbook, tmp_path, apiserver_factory):
     server = apiserver_factory()
-    run = _run(tmp_path, server, check=True)
+    run = _run(playbook, tmp_path, server, check=True)
     task = run.task(ROLE_TASK)
     assert task.changed and not task.failed
     assert _changed_count(run) == 1
@@ -94,15 +95,12 @@ def test_check_mode_predicts_and_writes_nothing(tmp_path, apiserver_factory):
         assert status == HTTP_NOT_FOUND, f"check mode created the {kind}"
 
 
-def test_wait_names_the_unavailable_apiservice(tmp_path, apiserver_factory):
+def test_wait_names_the_unavailable_apiservice(playbook, tmp_path, apiserver_factory):
     """No node: the metrics-server pod stays Pending, so the wait times out on the Deployment and on the
     APIService, whose condition reason is reported."""
     server = apiserver_factory()
-    run = run_playbook(
-        _playbook(tmp_path, server.kubeconfig),
-        tmp_path,
-        groups=[CONTROL_PLANE_GROUP],
-        extra_vars={"addons_wait_timeout": 3},
+    run = playbook(
+        _playbook(tmp_path, server.kubeconfig), groups=[CONTROL_PLANE_GROUP], extra_vars={"addons_wait_timeout": 3}
     )
     task = run.task(ROLE_TASK)
     assert task.failed and task.changed

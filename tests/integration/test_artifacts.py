@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import run_playbook
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO / "playbooks" / "artifacts.yml"
@@ -56,11 +55,10 @@ def _lines(run):
     return next(t for t in run.tasks if t.name == "Show what to mirror").result["msg"]
 
 
-def test_listing_offline_uses_pins_of_the_current_version_only(tmp_path, published):
+def test_listing_offline_uses_pins_of_the_current_version_only(ansible_playbook, published):
     pins = {"v1": {"amd64": GOOD}, "v0": {"arm64": OTHER}}
-    run = run_playbook(
+    run = ansible_playbook(
         PLAYBOOK,
-        tmp_path,
         extra_vars={"artifacts_files": _files(published, pins), "artifacts_architectures": ["amd64", "arm64"]},
     )
     assert run.rc == 0, run.stdout
@@ -70,19 +68,19 @@ def test_listing_offline_uses_pins_of_the_current_version_only(tmp_path, publish
     assert any(line.startswith("image registry.k8s.io/kube-apiserver:") for line in lines)
 
 
-def _fetch(tmp_path, published, pin):
+def _fetch(ansible_playbook, published, pin):
     """Run the playbook fetching the published checksums, with ``pin`` as the amd64 pin of version v1."""
     extra = {"artifacts_files": _files(published, {"v1": {"amd64": pin}}), "artifacts_architectures": ["amd64"]}
-    return run_playbook(PLAYBOOK, tmp_path, extra_vars=dict(extra, artifacts_fetch_checksums=True))
+    return ansible_playbook(PLAYBOOK, extra_vars=dict(extra, artifacts_fetch_checksums=True))
 
 
-def test_fetched_checksums_fill_the_table_and_match_pins(tmp_path, published):
-    run = _fetch(tmp_path, published, GOOD)
+def test_fetched_checksums_fill_the_table_and_match_pins(ansible_playbook, published):
+    run = _fetch(ansible_playbook, published, GOOD)
     assert run.rc == 0, run.stdout
     assert f"file  https://files.example/tool.amd64  sha256={GOOD}" in _lines(run)
 
 
-def test_a_pin_that_differs_from_the_published_checksum_fails(tmp_path, published):
-    run = _fetch(tmp_path, published, OTHER)
+def test_a_pin_that_differs_from_the_published_checksum_fails(ansible_playbook, published):
+    run = _fetch(ansible_playbook, published, OTHER)
     assert run.rc != 0
     assert f"tool amd64: pinned sha256 {OTHER}" in run.stdout and f"differs from the published {GOOD}" in run.stdout
