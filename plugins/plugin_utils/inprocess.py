@@ -154,7 +154,7 @@ class ApiAction(ActionBase):
             and not self._play_context.become
             and not any(item != {} for item in self._task.environment or [])
             and not self._task.async_val
-            and boolean(task_vars.get(_SWITCH, True), strict=False)
+            and boolean(self._templar.template(task_vars.get(_SWITCH, True)), strict=False)
         )
 
     def run(self, tmp=None, task_vars=None):

@@ -58,10 +58,18 @@ def test_local_host_runs_in_process_and_loop_is_idempotent(playbook, namespace, 
 def test_module_is_sent_when_the_controller_cannot_stand_in(playbook, namespace, tmp_path, how, expected):
     task = {"name": "apply", "kubeforge.cluster.resource": {"definition": configmap("sent", namespace)}}
     task.update(how.get("task", {}))
-    run = playbook([task], env=_env(tmp_path), in_process=how.get("in_process"))
+    run = playbook([task], env=_env(tmp_path), in_process=how.get("in_process"), vars=how.get("vars"))
     assert run.rc == 0, run.stdout
     assert run.last.changed
     assert expected in _modules_sent(tmp_path)
+
+
+def test_switch_is_templated(playbook, namespace, tmp_path):
+    task = {"name": "apply", "kubeforge.cluster.resource": {"definition": configmap("templated", namespace)}}
+    switch = {"kubeforge_cluster_in_process": "{{ 1 == 1 }}"}
+    run = playbook([task], env=_env(tmp_path), in_process=False, vars=switch)  # play vars beat inventory vars
+    assert run.rc == 0, run.stdout
+    assert _modules_sent(tmp_path) == []
 
 
 def test_both_paths_give_the_same_result(playbook, namespace, tmp_path):
