@@ -12,6 +12,7 @@ export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}"
 LOG_DIR="$REPO_ROOT/.cache/molecule"
 mkdir -p "$LOG_DIR"
 
+manual=()
 if [[ $# -gt 0 ]]; then
     scenarios=("$@")
 else
@@ -19,7 +20,12 @@ else
     # or mirrors) run only when named on the command line.
     scenarios=()
     for config in extensions/molecule/*/molecule.yml; do
-        grep -q '^# molecule-all: manual' "$config" || scenarios+=("$(basename "$(dirname "$config")")")
+        name="$(basename "$(dirname "$config")")"
+        if grep -q '^# molecule-all: manual' "$config"; then
+            manual+=("$name")
+        else
+            scenarios+=("$name")
+        fi
     done
 fi
 [[ ${#scenarios[@]} -gt 0 ]] || {
@@ -44,6 +50,10 @@ done
 
 echo "=== molecule summary"
 printf '%s\n' "${summary[@]}"
+for scenario in "${manual[@]}"; do
+    printf '%-14s NOT RUN (manual: needs pkgs.k8s.io and registry.k8s.io or mirrors; scripts/molecule-all.sh %s)\n' \
+        "$scenario" "$scenario"
+done
 echo "total: ${#scenarios[@]} scenarios in $((SECONDS - start_all)) s"
 echo "molecule: $((${#scenarios[@]} - failed)) passed, $failed failed"
 [[ $failed -eq 0 ]]
