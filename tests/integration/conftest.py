@@ -118,14 +118,15 @@ def run_playbook(path_or_tasks, tmp_path, **options):
     options: check, diff, extra_vars (dict), kubeconfig (module_defaults for group/kubeforge.cluster.k8s),
     env (extra environment), vars (play vars), verbosity (int), timeout (seconds), in_process (False: the API
     modules run as modules, as on a remote host, instead of inside their action plugins on the controller),
-    groups (inventory groups localhost also belongs to, for roles that delegate to a group's first host).
+    groups (inventory groups localhost also belongs to, for roles that delegate to a group's first host),
+    play_hosts (the play's hosts pattern, default localhost), inventory_lines (more inventory lines, e.g. hosts).
     """
     tmp_path = Path(tmp_path)
     if isinstance(path_or_tasks, (str, Path)) and str(path_or_tasks).endswith((".yml", ".yaml")):
         playbook = Path(path_or_tasks)
     else:
         tasks = path_or_tasks if isinstance(path_or_tasks, list) else [path_or_tasks]
-        play = {"name": "test", "hosts": "localhost", "gather_facts": False, "tasks": tasks}
+        play = {"name": "test", "hosts": options.get("play_hosts", "localhost"), "gather_facts": False, "tasks": tasks}
         if options.get("kubeconfig"):
             play["module_defaults"] = {"group/kubeforge.cluster.k8s": {"kubeconfig": str(options["kubeconfig"])}}
         if options.get("vars"):
@@ -137,7 +138,8 @@ def run_playbook(path_or_tasks, tmp_path, **options):
     if options.get("in_process") is False:
         host_vars += " kubeforge_cluster_in_process=false"
     groups = "".join(f"[{group}]\nlocalhost\n" for group in options.get("groups") or ())
-    inventory.write_text(f"localhost {host_vars}\n{groups}")
+    extra = "".join(f"{line}\n" for line in options.get("inventory_lines") or ())
+    inventory.write_text(f"localhost {host_vars}\n{extra}{groups}")
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
     if options.get("check"):
         argv.append("--check")

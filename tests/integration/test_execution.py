@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "modules"))
 from kube_objects import configmap
 
 SECRET_VALUE = "loop_secret_0a7d31"  # searched for in every output
+HTTP_OK = 200
 
 
 def _modules_sent(tmp_path):
@@ -69,6 +70,23 @@ def test_switch_is_templated(playbook, namespace, tmp_path):
     switch = {"kubeforge_cluster_in_process": "{{ 1 == 1 }}"}
     run = playbook([task], env=_env(tmp_path), in_process=False, vars=switch)  # play vars beat inventory vars
     assert run.rc == 0, run.stdout
+    assert _modules_sent(tmp_path) == []
+
+
+def test_delegated_to_localhost_from_a_remote_host_runs_in_process(playbook, apiserver, namespace, tmp_path):
+    """A play on a remote host (unreachable here: 192.0.2.0/24 is TEST-NET-1) with the API task delegated to
+    localhost: the task runs on the controller, in-process, and never contacts the remote host."""
+    task = {
+        "name": "apply",
+        "kubeforge.cluster.resource": {"definition": configmap("delegated", namespace)},
+        "delegate_to": "localhost",
+    }
+    remote = "remote-1 ansible_host=192.0.2.1 ansible_connection=ssh ansible_ssh_timeout=1"
+    run = playbook([task], env=_env(tmp_path), play_hosts="remote-1", inventory_lines=[remote])
+    assert run.rc == 0, run.stdout
+    assert '"changed": true' in run.stdout
+    status, _body = apiserver.request("GET", f"/api/v1/namespaces/{namespace}/configmaps/delegated")
+    assert status == HTTP_OK
     assert _modules_sent(tmp_path) == []
 
 
