@@ -12,6 +12,14 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "apiserver"))
+# `make setup` links the working tree as .venv/collections/ansible_collections/kubeforge/cluster: the tests import
+# the collection's Python code as ansible_collections.kubeforge.cluster.* (ANSIBLE_COLLECTIONS_PATH first, if set).
+for _entry in [
+    *os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep),
+    str(HERE.parent / ".venv" / "collections"),
+]:
+    if _entry and (Path(_entry) / "ansible_collections" / "kubeforge" / "cluster").is_dir() and _entry not in sys.path:
+        sys.path.insert(0, _entry)
 
 ApiServer = importlib.import_module("kubesim.testing").ApiServer
 HTTP_CREATED = 201

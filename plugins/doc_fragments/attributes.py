@@ -8,13 +8,6 @@ class ModuleDocFragment:
     # Modules that change objects: check mode runs the server's dry-run, diff mode shows before/after.
     DOCUMENTATION = r"""
 attributes:
-  action:
-    description:
-      - Has an action plugin. When the task's host is the controller (connection plugin V(local), for example
-        C(hosts=localhost) or C(delegate_to=localhost)) the module's logic runs inside it, with no module process
-        per task or loop item; otherwise, and with C(become), C(environment) or C(async), the module is sent to
-        the host. Set the variable C(kubeforge_cluster_in_process=false) to always send it.
-    support: full
   check_mode:
     description: Runs in check mode with the API server's dry-run, so the predicted C(changed) matches a real run.
     support: full
@@ -33,13 +26,6 @@ attributes:
     # Read-only modules.
     INFO = r"""
 attributes:
-  action:
-    description:
-      - Has an action plugin. When the task's host is the controller (connection plugin V(local), for example
-        C(hosts=localhost) or C(delegate_to=localhost)) the module's logic runs inside it, with no module process
-        per task or loop item; otherwise, and with C(become), C(environment) or C(async), the module is sent to
-        the host. Set the variable C(kubeforge_cluster_in_process=false) to always send it.
-    support: full
   check_mode:
     description: Reads only; runs the same in check mode.
     support: full
@@ -51,4 +37,16 @@ attributes:
     support: full
     membership:
       - kubeforge.cluster.k8s
+"""
+
+    # Every API module: it has an action plugin that may run its logic on the controller (plugin_utils/inprocess.py).
+    ACTION = r"""
+attributes:
+  action:
+    description:
+      - Has an action plugin. When the task's host is the controller (connection plugin V(local), for example
+        C(hosts=localhost) or C(delegate_to=localhost)) the module's logic runs inside it, with no module process
+        per task or loop item; otherwise, and with C(become), C(environment) or C(async), the module is sent to
+        the host. Set the variable C(kubeforge_cluster_in_process=false) to always send it.
+    support: full
 """

@@ -38,6 +38,8 @@ def test_every_module_renders_with_examples_and_attributes():
         assert entry["examples"].strip(), f"{name} has no EXAMPLES"
         attributes = entry["doc"].get("attributes", {})
         assert {"check_mode", "diff_mode"} <= set(attributes), f"{name} does not declare check_mode/diff_mode"
+        if name not in HOST_MODULES:
+            assert "action" in attributes, f"{name} does not say where its logic runs (attributes.action)"
 
 
 def test_action_group_holds_every_api_module():

@@ -60,6 +60,19 @@ _COMPONENTS = {
 }
 
 
+def _child_metadata(owner, pod_hash, labels, annotations):
+    """Metadata of an object a controller makes for ``owner``: ``<owner>-<hash>``, in its namespace, owned by it."""
+    meta = {
+        "name": f"{owner['metadata']['name']}-{pod_hash}",
+        "namespace": owner["metadata"]["namespace"],
+        "labels": labels,
+        "ownerReferences": [owner_reference(owner)],
+    }
+    if annotations:
+        meta["annotations"] = annotations
+    return meta
+
+
 def _template_hash(template, salt=0):
     clean = copy.deepcopy(template)
     (clean.get("metadata") or {}).get("labels", {}).pop(HASH_LABEL, None)
@@ -164,20 +177,14 @@ class Workloads:
         if current is None:
             labels = dict((template.get("metadata") or {}).get("labels") or {})
             labels[DS_HASH] = pod_hash
+            annotations = dict(owner["metadata"].get("annotations") or {})
             body = {
                 "apiVersion": "apps/v1",
                 "kind": "ControllerRevision",
-                "metadata": {
-                    "name": f"{owner['metadata']['name']}-{pod_hash}",
-                    "namespace": owner["metadata"]["namespace"],
-                    "labels": labels,
-                    "ownerReferences": [owner_reference(owner)],
-                },
+                "metadata": _child_metadata(owner, pod_hash, labels, annotations),
                 "data": data,
                 "revision": top + 1,
             }
-            if owner["metadata"].get("annotations"):
-                body["metadata"]["annotations"] = dict(owner["metadata"]["annotations"])
             current = self.api.system_create(resources.apps("controllerrevisions"), body)
         elif current.get("revision", 0) < top:
             renumbered = copy.deepcopy(current)
@@ -280,16 +287,11 @@ class Workloads:
             template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = pod_hash
             selector = copy.deepcopy(spec["selector"])
             selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
+            labels = dict(template["metadata"]["labels"])
             rs = {
                 "apiVersion": "apps/v1",
                 "kind": "ReplicaSet",
-                "metadata": {
-                    "name": f"{dep['metadata']['name']}-{pod_hash}",
-                    "namespace": dep["metadata"]["namespace"],
-                    "labels": dict(template["metadata"]["labels"]),
-                    "annotations": self._rs_annotations(dep, top + 1),
-                    "ownerReferences": [owner_reference(dep)],
-                },
+                "metadata": _child_metadata(dep, pod_hash, labels, self._rs_annotations(dep, top + 1)),
                 "spec": {
                     "replicas": 0,
                     "selector": selector,

@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import yaml
+from kubesim.helpers import deployment as deployment_manifest
 
 REPO = Path(__file__).resolve().parents[3]
-# `make setup` links the working tree under .venv/collections as ansible_collections/kubeforge/cluster.
-sys.path.insert(0, str(REPO / ".venv" / "collections"))
 _COLLECTION = "ansible_collections.kubeforge.cluster.plugins."
 # The playbook environment of tests/integration/conftest.py (venv on PATH, collection by FQCN, JSON output).
 _SPEC = importlib.util.spec_from_file_location(
@@ -75,22 +74,12 @@ class Cluster:
         return self.call("POST", f"{prefix}/namespaces/{namespace}/{plural}", obj)
 
     def deployment(self, name, replicas, volumes=None, labels=None):
-        labels = labels or {"app": name}
-        spec = {"containers": [{"name": "app", "image": "registry.invalid/app:1"}], "terminationGracePeriodSeconds": 30}
+        manifest = deployment_manifest(name, replicas, image="registry.invalid/app:1", labels=labels, container="app")
+        pod = manifest["spec"]["template"]["spec"]
+        pod["terminationGracePeriodSeconds"] = 30
         if volumes:
-            spec["volumes"] = volumes
-        return self.create(
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {"name": name},
-                "spec": {
-                    "replicas": replicas,
-                    "selector": {"matchLabels": labels},
-                    "template": {"metadata": {"labels": labels}, "spec": spec},
-                },
-            }
-        )
+            pod["volumes"] = volumes
+        return self.create(manifest)
 
     def scale(self, name, replicas):
         path = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{name}"

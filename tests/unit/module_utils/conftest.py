@@ -7,20 +7,13 @@ import http.server
 import ipaddress
 import json
 import ssl
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
-# `make setup` links the working tree as .venv/collections/ansible_collections/kubeforge/cluster.
-_COLLECTIONS = str(Path(__file__).resolve().parents[3] / ".venv" / "collections")
-if _COLLECTIONS not in sys.path:
-    sys.path.insert(0, _COLLECTIONS)
 
 
 class FakeServer:

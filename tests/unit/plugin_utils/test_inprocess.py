@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
-from pathlib import Path
 
 import pytest
-
-_COLLECTIONS = str(Path(__file__).resolve().parents[3] / ".venv" / "collections")
-if _COLLECTIONS not in sys.path:
-    sys.path.insert(0, _COLLECTIONS)
-
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError  # noqa: E402
-from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec  # noqa: E402
-from ansible_collections.kubeforge.cluster.plugins.plugin_utils import inprocess  # noqa: E402
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec
+from ansible_collections.kubeforge.cluster.plugins.plugin_utils import inprocess
 
 TOKEN = "tok-3b9e0c7a"  # an api_key value: never in a result
 UNPROCESSABLE = 422
