@@ -76,16 +76,6 @@ def _plain(value):
     return str(value)  # vaulted values decrypt to their text, as they do on their way to a module
 
 
-def _run_command(argv, environ_update=None):
-    """AnsibleModule.run_command's contract, for exec credential plugins: ``(rc, stdout, stderr)``."""
-    env = dict(os.environ, **(environ_update or {}))
-    try:
-        proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        return 127, "", str(exc)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
 class _ControllerModule:
     """The part of AnsibleModule that the logic in module_utils uses."""
 
@@ -101,7 +91,13 @@ class _ControllerModule:
 
     @staticmethod
     def run_command(argv, environ_update=None):
-        return _run_command(argv, environ_update=environ_update)
+        """AnsibleModule.run_command's contract, for exec credential plugins: ``(rc, stdout, stderr)``."""
+        env = dict(os.environ, **(environ_update or {}))
+        try:
+            proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            return 127, "", str(exc)
+        return proc.returncode, proc.stdout, proc.stderr
 
 
 def _client_for(module):
