@@ -78,7 +78,7 @@ missing_caps() {
 # Writes daemon.json from the existing one plus the wrapper as default runtime; prints "changed" when it did.
 write_daemon_json() {
     as_root install -d -m 0755 "$(dirname "$WRAPPER")" /etc/docker
-    # The wrapper runs with the system interpreter (its shebang): a PATH `python3` may be a slow version-manager shim.
+    # The wrapper execs /usr/bin/python3 (see its docstring).
     [[ -x /usr/bin/python3 ]] || apt_install_missing python3
     if ! cmp -s "$REPO_ROOT/tests/docker/runc-capfilter" "$WRAPPER" 2>/dev/null; then
         as_root install -m 0755 "$REPO_ROOT/tests/docker/runc-capfilter" "$WRAPPER"
