@@ -28,6 +28,7 @@ from .errors import (
     conflict,
     invalid,
     not_found,
+    success_status,
 )
 from .store import Store
 
@@ -807,18 +808,8 @@ def _comparable(obj):
 
 
 def _success_status(res, obj):
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-        "details": {
-            "name": obj["metadata"]["name"],
-            "group": res.group,
-            "kind": res.plural,
-            "uid": obj["metadata"]["uid"],
-        },
-    }
+    meta = obj["metadata"]
+    return success_status(details={"name": meta["name"], "group": res.group, "kind": res.plural, "uid": meta["uid"]})
 
 
 def _drop_type_dependent(new, old):

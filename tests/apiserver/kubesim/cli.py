@@ -40,6 +40,11 @@ def parse_args(argv):
         action="store_true",
         help="stop when the parent process goes away (test harnesses: no stray servers)",
     )
+    parser.add_argument(
+        "--feature-gates",
+        default="",
+        help="kube-apiserver style gates; only WatchList=false is modelled (a server without streaming lists)",
+    )
     parser.add_argument("--no-controllers", action="store_true", help="run the API only (no controllers)")
     return parser.parse_args(argv)
 
@@ -53,7 +58,9 @@ def _watch_parent(parent, stop):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     pki = Pki()
-    server, api = make_server(args.port, pki, {**vars(args), "ca_pem": pki.ca_pem.decode()})
+    gates = dict(g.split("=", 1) for g in args.feature_gates.split(",") if "=" in g)
+    options = {**vars(args), "ca_pem": pki.ca_pem.decode(), "watch_list": gates.get("WatchList", "true") != "false"}
+    server, api = make_server(args.port, pki, options)
     url = f"https://127.0.0.1:{server.server_address[1]}"
     pki.write_kubeconfig(args.kubeconfig, url)
     if args.event_log_size:

@@ -31,6 +31,40 @@ _REASONS = {
 }
 
 
+# metav1.Status and its parts, as k8s.io/apimachinery pkg/apis/meta/v1/types.go declares them (types Status,
+# StatusDetails, StatusCause). Every field is `omitempty` except `metadata` (a ListMeta struct, always `{}`), and a
+# StatusCause carries its CauseType under the JSON key "reason" (`Type CauseType json:"reason,omitempty"`), never
+# "type". Every Status the server sends is built by status_object(), which refuses any other key.
+STATUS_FIELDS = frozenset(("kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"))
+DETAILS_FIELDS = frozenset(("name", "group", "kind", "uid", "causes", "retryAfterSeconds"))
+CAUSE_FIELDS = frozenset(("reason", "message", "field"))
+
+
+def _omit_empty(values, allowed, what):
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(f"kubesim bug: {what} has no field {sorted(unknown)} (k8s.io/apimachinery meta/v1)")
+    return {k: v for k, v in values.items() if v not in (None, "", 0, [], {})}
+
+
+def status_object(status, message="", reason="", code=0, details=None):
+    """A meta/v1 Status; `details` None leaves it out, `{}` sends `"details": {}` (a non-nil empty pointer)."""
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": status}
+    body.update(_omit_empty({"message": message, "reason": reason}, STATUS_FIELDS, "Status"))
+    if details is not None:
+        details = _omit_empty(details, DETAILS_FIELDS, "StatusDetails")
+        if "causes" in details:
+            details["causes"] = [_omit_empty(c, CAUSE_FIELDS, "StatusCause") for c in details["causes"]]
+        body["details"] = details
+    if code:
+        body["code"] = code
+    return body
+
+
+def success_status(code=0, details=None):
+    return status_object("Success", code=code, details=details)
+
+
 class ApiError(Exception):
     """An API failure; `status()` is the body a kube-apiserver would send."""
 
@@ -42,18 +76,12 @@ class ApiError(Exception):
         self.details = details
 
     def status(self):
-        body = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        }
-        if self.details:
-            body["details"] = self.details
-        return body
+        return status_object("Failure", self.message, self.reason, self.code, self.details)
+
+    def retry_after(self):
+        """Seconds for the Retry-After header: a Status with details.retryAfterSeconds has one (apiserver's
+        responsewriters.ErrorNegotiated sets it from the same field)."""
+        return (self.details or {}).get("retryAfterSeconds") or 0
 
 
 def _qualified(res):

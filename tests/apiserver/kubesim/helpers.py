@@ -74,3 +74,32 @@ def deployment(name, replicas=2, image="nginx:1.25", labels=None, container="c",
             **spec,
         },
     }
+
+
+WATCH_LIST_SINCE = (1, 27)  # sendInitialEvents (KEP-3157 "WatchList") arrived in Kubernetes 1.27, behind a gate
+HTTP_INVALID = 422
+
+
+def server_version(target):
+    """(major, minor) from the server's /version (`"minor": "27+"` on some distributions)."""
+    _status, version = target.request("GET", "/version")
+    return int(version["major"]), int("".join(c for c in version["minor"] if c.isdigit()))
+
+
+def watch_list_unsupported(target, namespace):
+    """Why a watch with sendInitialEvents cannot run on `target` (None when it can).
+
+    A server older than 1.27 does not know the option; a newer one rejects it with 422 while its WatchList
+    feature gate is off (validateWatchOptions: "sendInitialEvents is forbidden for watch unless ...").
+    """
+    major, minor = server_version(target)
+    if (major, minor) < WATCH_LIST_SINCE:
+        return f"needs watch sendInitialEvents (Kubernetes 1.27+); the server is {major}.{minor}"
+    probe = (
+        f"/api/v1/namespaces/{namespace}/configmaps?watch=true&sendInitialEvents=true"
+        "&resourceVersionMatch=NotOlderThan&timeoutSeconds=1"
+    )
+    status, body = target.request("GET", probe)
+    if status == HTTP_INVALID:
+        return f"needs watch sendInitialEvents; the server ({major}.{minor}) refuses it: {body.get('message')}"
+    return None

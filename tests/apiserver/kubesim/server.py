@@ -94,13 +94,15 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # quiet
         del format, args
 
-    def _send(self, code, body, content_type="application/json", warnings=()):
+    def _send(self, code, body, content_type="application/json", warnings=(), retry_after=0):
         data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Audit-Id", str(uuid.uuid4()))
+        if retry_after:
+            self.send_header("Retry-After", str(retry_after))
         for text in warnings:
             self.send_header("Warning", '299 - "' + text.replace('"', '\\"') + '"')
         self.end_headers()
@@ -108,7 +110,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _error(self, exc):
-        self._send(exc.code, exc.status())
+        self._send(exc.code, exc.status(), retry_after=exc.retry_after())
 
     def _body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":

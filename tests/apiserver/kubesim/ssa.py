@@ -251,7 +251,7 @@ def conflict_error(conflicts):
     count = len(lines)
     causes = [
         {
-            "type": "FieldManagerConflict",
+            "reason": "FieldManagerConflict",  # metav1.StatusCause.Type is serialised as "reason"
             "message": f'conflict with "{b["manager"]}"' + (f" using {b['apiVersion']}" if b.get("apiVersion") else ""),
             "field": describe(p),
         }

@@ -20,6 +20,7 @@ from .errors import (
     ApiError,
     bad_request,
     conflict,
+    success_status,
 )
 from .pdb import is_ready, pdb_status
 
@@ -162,7 +163,7 @@ def _bind(api, ctx, body):
         new = copy.deepcopy(pod)
         new["spec"]["nodeName"] = target["name"]
         api.system_write("/pods", new, manager="kube-scheduler", subresource="binding")
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": HTTP_CREATED}
+    return success_status(HTTP_CREATED)  # the create handler fills in Code 201 of a Status without one
 
 
 # ---- eviction ---------------------------------------------------------------------------------
@@ -233,4 +234,4 @@ def evict(api, ctx, body):
         delete_ctx = copy.copy(ctx)
         delete_ctx.res, delete_ctx.subresource = pods, ""
         api.delete_locked(delete_ctx, pod, options)
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": HTTP_CREATED}
+    return success_status(HTTP_CREATED)  # the create handler fills in Code 201 of a Status without one

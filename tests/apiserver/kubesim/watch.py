@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 
 from . import selectors, tables
-from .errors import HTTP_GONE, HTTP_INVALID, ApiError, bad_request
+from .errors import HTTP_GONE, ApiError, bad_request, invalid
+from .validation import forbidden
 
 _DEFAULT_TIMEOUT = 1800
 _BOOKMARK_EVERY = 1.0
@@ -48,7 +50,40 @@ class _Filter:
         return None
 
 
-def _params(ctx):
+_LIST_OPTIONS = SimpleNamespace(kind="ListOptions", group="meta.k8s.io")
+
+
+def _watch_list_errors(ctx, watch_list):
+    """Field errors of a watch's sendInitialEvents/resourceVersionMatch, as the apiserver's
+    validateWatchOptions (apiserver pkg/apis/meta/internalversion/validation) finds them; `watch_list` is the
+    WatchList feature gate (--feature-gates WatchList=false models a server without streaming lists)."""
+    match, initial = ctx.param("resourceVersionMatch") or "", ctx.param("sendInitialEvents")
+    causes = []
+    if initial is not None:
+        if match != "NotOlderThan":
+            causes.append(
+                forbidden(
+                    "resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
+                )
+            )
+        if not watch_list:
+            causes.append(
+                forbidden(
+                    "sendInitialEvents",
+                    "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+                )
+            )
+    elif match:
+        causes.append(
+            forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            )
+        )
+    return causes
+
+
+def _params(ctx, watch_list=True):
     try:
         timeout = int(ctx.param("timeoutSeconds") or _DEFAULT_TIMEOUT)
     except ValueError as exc:
@@ -56,9 +91,10 @@ def _params(ctx):
     rv = ctx.param("resourceVersion") or ""
     if rv and not rv.isdigit():
         raise bad_request(f"invalid resource version: {rv}")
+    causes = _watch_list_errors(ctx, watch_list)
+    if causes:
+        raise invalid(_LIST_OPTIONS, "", causes)
     initial = ctx.param("sendInitialEvents") == "true"
-    if initial and ctx.param("resourceVersionMatch") != "NotOlderThan":
-        raise ApiError(HTTP_INVALID, "sendInitialEvents requires resourceVersionMatch=NotOlderThan")
     return timeout, rv, initial, ctx.param("allowWatchBookmarks") == "true"
 
 
@@ -99,7 +135,7 @@ class _Stream:
 
 
 def serve_watch(handler, api, ctx, table=False):
-    timeout, rv, initial, bookmarks = _params(ctx)
+    timeout, rv, initial, bookmarks = _params(ctx, api.options.get("watch_list", True))
     flt = _Filter(api, ctx)
     store = api.store
     stream = _Stream(handler, api, ctx.res, table)

@@ -138,7 +138,7 @@ def test_apply_conflicts_force_and_shared_ownership(apiserver, namespace):
     assert body["reason"] == "Conflict"
     assert body["message"].startswith('Apply failed with 1 conflict: conflict with "alice"')
     assert body["details"]["causes"] == [
-        {"type": "FieldManagerConflict", "field": ".spec.replicas", "message": 'conflict with "alice" using apps/v1'}
+        {"reason": "FieldManagerConflict", "field": ".spec.replicas", "message": 'conflict with "alice" using apps/v1'}
     ]
     # same values: shared ownership, no conflict
     status, shared = apply(apiserver, path, obj, manager="bob")

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import ssl
+import subprocess
+import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from kubesim import helpers
 
 HTTP_OK = 200
 HTTP_GONE = 410
+HTTP_INVALID = 422
 
 
 def stream(server, path, max_events=100, timeout=10):
@@ -102,3 +107,60 @@ def test_too_old_resource_version_is_gone(apiserver_factory):
     status = events[0]["object"]
     assert (status["kind"], status["code"], status["reason"]) == ("Status", HTTP_GONE, "Expired")
     assert "too old resource version" in status["message"]
+
+
+WATCH_LIST_OFF = "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
+
+
+def test_watch_list_gate_off_refuses_like_the_apiserver(apiserver_factory, apiserver, namespace):
+    """--feature-gates WatchList=false answers as validateWatchOptions does, and the conformance probe sees it."""
+    off = apiserver_factory("--feature-gates", "WatchList=false", "--no-controllers")
+    path = "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+    status, body = off.request("GET", path)
+    assert (status, body["reason"]) == (HTTP_INVALID, "Invalid")
+    assert body["message"] == f'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: {WATCH_LIST_OFF}'
+    assert body["details"] == {
+        "group": "meta.k8s.io",
+        "kind": "ListOptions",
+        "causes": [
+            {"reason": "FieldValueForbidden", "message": f"Forbidden: {WATCH_LIST_OFF}", "field": "sendInitialEvents"}
+        ],
+    }
+    assert WATCH_LIST_OFF in helpers.watch_list_unsupported(off, "default")
+    assert helpers.watch_list_unsupported(apiserver, namespace) is None
+    # resourceVersionMatch without sendInitialEvents is refused whatever the gate
+    status, body = apiserver.request(
+        "GET", f"/api/v1/namespaces/{namespace}/configmaps?watch=true&resourceVersionMatch=NotOlderThan"
+    )
+    assert status == HTTP_INVALID
+    assert body["details"]["causes"][0]["field"] == "resourceVersionMatch"
+
+
+def test_conformance_skips_streaming_list_on_a_server_without_it(apiserver_factory, tmp_path):
+    """The conformance suite pointed (KUBECONFIG_REAL) at a server without WatchList reports a skip with the reason."""
+    off = apiserver_factory("--feature-gates", "WatchList=false")
+    root = Path(__file__).resolve().parents[3]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-rs",
+            "-q",
+            "tests/integration/conformance",
+            "-k",
+            "test_watch_initial_events or test_watch_resume",
+        ],
+        cwd=root,
+        env=dict(os.environ, KUBECONFIG_REAL=off.kubeconfig),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed, 1 skipped" in proc.stdout, proc.stdout
+    assert "SKIPPED [1] tests/integration/conformance/test_conformance.py" in proc.stdout
+    assert WATCH_LIST_OFF in proc.stdout

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
-from kubesim import helpers
+from kubesim import helpers, schema
 
 HTTP_OK = 200
 HTTP_CREATED = 201
@@ -23,6 +24,29 @@ MERGE = "application/merge-patch+json"
 PAUSE = "registry.k8s.io/pause:3.10"
 REPLICAS, SCALED = 2, 3
 CPU_TARGET = 60
+
+
+META_V1 = "io.k8s.apimachinery.pkg.apis.meta.v1."
+
+
+def assert_meta_v1_status(body):
+    """`body` is a metav1.Status as Kubernetes declares it: every key is a field of Status, StatusDetails or
+    StatusCause in the OpenAPI definitions of the Kubernetes release kubernetes-validate bundles (not kubesim's
+    own list), and no field but `metadata` is empty (they are all `omitempty` in apimachinery's types.go)."""
+
+    def fields(definition):
+        return set(schema.root(META_V1 + definition)["properties"])
+
+    assert body["kind"] == "Status", body
+    assert set(body) <= fields("Status"), body
+    assert not [k for k, v in body.items() if k != "metadata" and v in ("", 0, None, [], {})], body
+    details = body.get("details") or {}
+    assert set(details) <= fields("StatusDetails"), details
+    assert not [k for k, v in details.items() if v in ("", 0, None, [])], details
+    for cause in details.get("causes") or []:
+        # metav1.StatusCause.Type is serialised under the JSON key "reason" (never "type")
+        assert set(cause) <= fields("StatusCause"), cause
+        assert not [k for k, v in cause.items() if v == ""], cause
 
 
 def wait_for(check, timeout=120, interval=0.1):
@@ -70,17 +94,31 @@ def test_crud_status_codes(target, target_ns):
     status, created = target.request("POST", base, cm("c", {"a": "1"}))
     assert status == HTTP_CREATED
     status, body = target.request("POST", base, cm("c", {"a": "1"}))
-    assert (status, body["reason"]) == (HTTP_CONFLICT, "AlreadyExists")
+    assert (status, body["reason"]) == (HTTP_CONFLICT, "AlreadyExists")  # metav1.Status.Reason
+    assert_meta_v1_status(body)
     status, body = target.request("GET", f"{base}/missing")
+    # metav1.Status.Reason; metav1.StatusDetails.Kind is the resource (plural), Name the object
     assert (status, body["reason"], body["details"]["kind"]) == (HTTP_NOT_FOUND, "NotFound", "configmaps")
+    assert body["details"]["name"] == "missing"
+    assert "group" not in body["details"]  # metav1.StatusDetails.Group is omitempty: the core group is ""
+    assert_meta_v1_status(body)
     status, _body = target.request("PUT", f"{base}/c", dict(created, data={"a": "2"}))
     assert status == HTTP_OK
     status, body = target.request("PUT", f"{base}/c", dict(created, data={"a": "3"}))
-    assert (status, body["reason"]) == (HTTP_CONFLICT, "Conflict")
+    assert (status, body["reason"]) == (HTTP_CONFLICT, "Conflict")  # metav1.Status.Reason
+    assert_meta_v1_status(body)
     status, body = target.request("POST", base, b"{oops", "application/json")
-    assert status == HTTP_BAD_REQUEST
+    assert (status, body["reason"], body["code"]) == (HTTP_BAD_REQUEST, "BadRequest", HTTP_BAD_REQUEST)
+    assert_meta_v1_status(body)
     status, body = target.request("POST", f"/api/v1/namespaces/{target_ns}-absent/configmaps", cm("x", {}))
     assert status == HTTP_NOT_FOUND
+    assert_meta_v1_status(body)
+    status, body = target.request("DELETE", f"{base}/c")
+    # a delete answers a metav1.Status with Status "Success" and StatusDetails name/kind/uid
+    assert (status, body["status"]) == (HTTP_OK, "Success")
+    assert (body["details"]["name"], body["details"]["kind"]) == ("c", "configmaps")
+    assert body["details"]["uid"] == created["metadata"]["uid"]
+    assert_meta_v1_status(body)
 
 
 def test_server_side_apply(target, target_ns):
@@ -97,8 +135,11 @@ def test_server_side_apply(target, target_ns):
     changed["spec"]["replicas"] = SCALED
     status, body = target.request("PATCH", f"{path}?fieldManager=beta", yaml.safe_dump(changed), APPLY)
     assert status == HTTP_CONFLICT
+    assert body["reason"] == "Conflict"  # metav1.Status.Reason
+    # metav1.StatusCause: Field is the conflicting field; Type is sent under the JSON key "reason"
     assert body["details"]["causes"][0]["field"] == ".spec.replicas"
-    assert body["details"]["causes"][0]["type"] == "FieldManagerConflict"
+    assert body["details"]["causes"][0]["reason"] == "FieldManagerConflict"
+    assert_meta_v1_status(body)
     assert 'conflict with "alpha"' in body["message"]
     status, forced = target.request("PATCH", f"{path}?fieldManager=beta&force=true", yaml.safe_dump(changed), APPLY)
     assert status == HTTP_OK
@@ -165,8 +206,12 @@ def test_defaults_quantities_and_validation(target, target_ns):
         {"spec": {"selector": {"matchLabels": {"app": "x"}}, "template": {"metadata": {"labels": {"app": "x"}}}}},
         MERGE,
     )
-    assert status == HTTP_INVALID
+    assert (status, body["reason"]) == (HTTP_INVALID, "Invalid")  # metav1.Status.Reason
+    # metav1.StatusDetails.Kind is the kind (not the resource) for Invalid; metav1.StatusCause.Field each field
+    assert (body["details"]["kind"], body["details"]["name"], body["details"]["group"]) == ("Deployment", "val", "apps")
     assert "spec.selector" in [c["field"] for c in body["details"]["causes"]]
+    assert {c["reason"] for c in body["details"]["causes"]} <= {"FieldValueInvalid", "FieldValueRequired"}
+    assert_meta_v1_status(body)
 
 
 def test_list_pagination_and_selectors(target, target_ns):
@@ -228,9 +273,11 @@ def test_eviction_respects_pdb(target, target_ns):
     )
     eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "e1", "namespace": target_ns}}
     status, body = target.request("POST", f"{base}/e1/eviction", eviction)
-    assert status == HTTP_TOO_MANY
+    assert (status, body["reason"]) == (HTTP_TOO_MANY, "TooManyRequests")  # metav1.Status.Reason
+    # metav1.StatusCause.Type (JSON "reason") is policyv1.DisruptionBudgetCause; Message names the budget
     assert body["details"]["causes"][0]["reason"] == "DisruptionBudget"
     assert "keep" in body["details"]["causes"][0]["message"]
+    assert_meta_v1_status(body)
 
 
 def test_kubectl_verbs(target, target_ns, kubectl, tmp_path):
@@ -272,10 +319,13 @@ def test_kubectl_cordon(target, kubectl):
     assert not obj["spec"].get("unschedulable")
 
 
-def test_watch_initial_events_and_resume(target, target_ns):
+def test_watch_initial_events(target, target_ns):
+    """Streaming list (watch sendInitialEvents, KEP-3157 WatchList): Kubernetes 1.27+ with the gate on."""
+    missing = helpers.watch_list_unsupported(target, target_ns)
+    if missing:
+        pytest.skip(missing)
     base = f"/api/v1/namespaces/{target_ns}/configmaps"
-    _status, created = target.request("POST", base, cm("w", {"a": "1"}))
-    target.request("PUT", f"{base}/w", dict(created, data={"a": "2"}))
+    target.request("POST", base, cm("w", {"a": "1"}))
     events = _watch(
         target,
         f"{base}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
@@ -285,6 +335,12 @@ def test_watch_initial_events_and_resume(target, target_ns):
     assert marker["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"] == "true"
     added = [e["object"]["metadata"]["name"] for e in events[: events.index(marker)]]
     assert "w" in added
+
+
+def test_watch_resume(target, target_ns):
+    base = f"/api/v1/namespaces/{target_ns}/configmaps"
+    _status, created = target.request("POST", base, cm("w", {"a": "1"}))
+    target.request("PUT", f"{base}/w", dict(created, data={"a": "2"}))
     events = _watch(
         target, f"{base}?watch=true&resourceVersion={created['metadata']['resourceVersion']}&timeoutSeconds=1"
     )
