@@ -55,6 +55,12 @@ def _watch_parent(parent, stop):
     stop(None, None)
 
 
+def _outage(server, controllers, down):
+    for running in controllers:
+        (running.paused.set if down else running.paused.clear)()
+    (server.go_down if down else server.come_back)()
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     pki = Pki()
@@ -66,6 +72,7 @@ def main(argv=None):
     if args.event_log_size:
         api.store.log_size = args.event_log_size
     bootstrap(api)
+    controllers = []
 
     def _stop(signum, frame):
         del signum, frame
@@ -74,19 +81,22 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    # SIGUSR1 stops the API server, SIGUSR2 starts it again on the same port with the same store (etcd keeps the
+    # data across a kube-apiserver restart); meanwhile the controllers and kubelets cannot write (paused).
+    signal.signal(signal.SIGUSR1, lambda *_: _outage(server, controllers, True))
+    signal.signal(signal.SIGUSR2, lambda *_: _outage(server, controllers, False))
     if args.exit_with_parent:
         threading.Thread(target=_watch_parent, args=(os.getppid(), _stop), daemon=True).start()
     print(f"ready {url}", flush=True)
-    controllers = None
     if not args.no_controllers:
         # Imported after `ready` to start faster; start() catches up with anything already stored.
-        controllers = importlib.import_module("kubesim.controllers").Controllers(api, args)
-        controllers.start()
+        controllers.append(importlib.import_module("kubesim.controllers").Controllers(api, args))
+        controllers[0].start()
     try:
-        server.serve_forever(poll_interval=0.2)
+        server.serve()
     finally:
-        if controllers:
-            controllers.stop()
+        for running in controllers:
+            running.stop()
         server.server_close()
         shutil.rmtree(pki.dir, ignore_errors=True)
     return 0

@@ -16,6 +16,7 @@ from .nodes import Kubelet, NodeSimulator, Scheduler
 _IDLE_WAIT = 0.5
 _RESYNC = 2.0
 _NAMESPACE_RETRY = 0.3
+_PAUSE_POLL = 0.05
 
 
 class Controllers:
@@ -27,6 +28,7 @@ class Controllers:
         self._seq = itertools.count()
         self._cv = threading.Condition()
         self._stop = False
+        self.paused = threading.Event()  # set while the API server is down: no component can write
         self._thread = threading.Thread(target=self._run, name="controllers", daemon=True)
         self.nodes = NodeSimulator(self)
         self.scheduler = Scheduler(self)
@@ -86,6 +88,8 @@ class Controllers:
                     items[item] = None
             if not items:
                 continue
+            while self.paused.is_set() and not self._stop:
+                time.sleep(_PAUSE_POLL)  # kept, handled once the API server is back (as informers resync)
             with self.api.store.lock:
                 for item in items:
                     self._handle(item)

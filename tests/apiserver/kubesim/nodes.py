@@ -16,6 +16,14 @@ BAD_IMAGE_MARKER = "does-not-exist"  # images whose reference contains this cann
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 _CAPACITY = {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "100Gi", "hugepages-2Mi": "0"}
 _SCHEDULE_EFFECTS = ("NoSchedule", "NoExecute")
+_UNSCHEDULABLE = {"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule"}
+# kube-scheduler's words (pkg/scheduler): ErrNoNodesAvailable when the cluster has no node; otherwise a FitError,
+# "0/N nodes are available: <count reason, sorted>. preemption: 0/N nodes are available: <count status>." where
+# DefaultPreemption says a node whose filter failed unresolvably (taints, unschedulable, affinity) is "Preemption
+# is not helpful for scheduling." and one short of resources has "No preemption victims found for incoming pod."
+# (kubesim pods all have priority 0: nothing can be preempted).
+NO_NODES = "no nodes available to schedule pods"
+_RESOLVABLE = ("Insufficient ", "Too many pods")
 
 
 def node_ready(node):
@@ -70,12 +78,20 @@ def selects_node(spec, node):
     return not required or any(_term_match(t, node) for t in required)
 
 
+def untolerated_taint(spec, node):
+    """The first NoSchedule/NoExecute taint of `node` the pod does not tolerate (None when all are)."""
+    tolerations = spec.get("tolerations") or []
+    for taint in (node.get("spec") or {}).get("taints") or []:
+        if taint.get("effect") in _SCHEDULE_EFFECTS and not tolerates(tolerations, taint):
+            return taint
+    return None
+
+
 def taints_tolerated(spec, node):
     tolerations = spec.get("tolerations") or []
-    taints = list((node.get("spec") or {}).get("taints") or [])
-    if (node.get("spec") or {}).get("unschedulable") and not any(t.get("key") == UNSCHEDULABLE_TAINT for t in taints):
-        taints.append({"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule"})
-    return all(tolerates(tolerations, t) for t in taints if t.get("effect") in _SCHEDULE_EFFECTS)
+    if (node.get("spec") or {}).get("unschedulable") and not tolerates(tolerations, _UNSCHEDULABLE):
+        return False
+    return untolerated_taint(spec, node) is None
 
 
 def _requests(spec):
@@ -86,6 +102,18 @@ def _requests(spec):
             if name in requests:
                 total[name] += quantity_value(requests[name])
     return total
+
+
+def _pull_error(image):
+    """containerd's answer for a reference the registry does not have (CRI NotFound)."""
+    name = image if "/" in image else f"library/{image}"
+    first = name.split("/", 1)[0]
+    if "." not in first and ":" not in first and first != "localhost":
+        name = f"docker.io/{name}"
+    return (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{name}": '
+        f'failed to resolve reference "{name}": {name}: not found'
+    )
 
 
 class NodeSimulator:
@@ -166,22 +194,46 @@ class Scheduler:
                 self.schedule(pod["metadata"]["namespace"], pod["metadata"]["name"])
 
     def _fits(self, pod, node, load):
+        """None when `pod` fits `node`, else the reason of the first failing filter plugin (its words)."""
         spec = pod.get("spec") or {}
-        if not node_ready(node) or node["metadata"].get("deletionTimestamp"):
-            return "node(s) were not ready"
-        if not taints_tolerated(spec, node):
-            return "node(s) had untolerated taint(s)"
+        tolerations = spec.get("tolerations") or []
+        if (node.get("spec") or {}).get("unschedulable") and not tolerates(tolerations, _UNSCHEDULABLE):
+            return "node(s) were unschedulable"  # NodeUnschedulable plugin
+        taint = untolerated_taint(spec, node)
+        if taint is None and (not node_ready(node) or node["metadata"].get("deletionTimestamp")):
+            # the node lifecycle controller taints a NotReady node node.kubernetes.io/not-ready:NoSchedule
+            taint = {"key": "node.kubernetes.io/not-ready", "value": ""}
+        if taint is not None:
+            return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"  # TaintToleration
         if not selects_node(spec, node):
-            return "node(s) didn't match Pod's node affinity/selector"
+            return "node(s) didn't match Pod's node affinity/selector"  # NodeAffinity
         allocatable = (node.get("status") or {}).get("allocatable") or {}
         used = load.get(node["metadata"]["name"], {"cpu": 0, "memory": 0, "pods": 0})
         want = _requests(spec)
         for name in ("cpu", "memory"):
             if name in allocatable and used[name] + want[name] > quantity_value(allocatable[name]):
-                return f"Insufficient {name}"
+                return f"Insufficient {name}"  # NodeResourcesFit
         if "pods" in allocatable and used["pods"] + 1 > quantity_value(allocatable["pods"]):
             return "Too many pods"
         return None
+
+    @staticmethod
+    def _fit_error(reasons, total):
+        def histogram(counts):
+            return ", ".join(sorted(f"{n} {why}" for why, n in counts.items()))
+
+        preemption = {}
+        for why, n in reasons.items():
+            verdict = (
+                "No preemption victims found for incoming pod."
+                if why.startswith(_RESOLVABLE)
+                else "Preemption is not helpful for scheduling."
+            )
+            preemption[verdict] = preemption.get(verdict, 0) + n
+        return (
+            f"0/{total} nodes are available: {histogram(reasons)}. "
+            f"preemption: 0/{total} nodes are available: {histogram(preemption)}."
+        )
 
     def _load(self):
         load = {}
@@ -212,8 +264,7 @@ class Scheduler:
             else:
                 fits.append(node["metadata"]["name"])
         if not fits:
-            detail = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
-            message = f"0/{len(nodes)} nodes are available" + (f": {detail}." if detail else ".")
+            message = self._fit_error(reasons, len(nodes)) if nodes else NO_NODES
             current = next(
                 (c for c in (pod.get("status") or {}).get("conditions") or [] if c.get("type") == "PodScheduled"), {}
             )
@@ -337,11 +388,16 @@ class Kubelet:
                     cond.pop("message", None)
         status["containerStatuses"] = [self._container(c, ready, now) for c in new["spec"].get("containers") or []]
         if any(BAD_IMAGE_MARKER in c.get("image", "") for c in new["spec"].get("containers") or []):
-            self._image_pull_failure(new)
+            self._image_pull_failure(new, pod)
         self.api.system_write("/pods", new, "kubelet", "status")
 
-    @staticmethod
-    def _image_pull_failure(pod):
+    def _image_pull_failure(self, pod, before):
+        """An image that cannot be pulled, as the kubelet reports it after the first failed pull.
+
+        kubelet pkg/kubelet/images/image_manager.go: the waiting reason becomes ImagePullBackOff with the message
+        `Back-off pulling image "<image>": <the previous pull error>`, and a Warning event `Failed` says
+        `Failed to pull image "<image>": <error>`; the error is the CRI's (containerd: NotFound, "not found").
+        """
         status = pod["status"]
         status["phase"] = "Pending"
         for ctype in ("Ready", "ContainersReady"):
@@ -352,18 +408,31 @@ class Kubelet:
                 "ContainersNotReady",
                 "containers with unready status: [" + " ".join(c["name"] for c in pod["spec"]["containers"]) + "]",
             )
+        backing_off = {
+            c["name"]
+            for c in (before.get("status") or {}).get("containerStatuses") or []
+            if (c.get("state") or {}).get("waiting", {}).get("reason") == "ImagePullBackOff"
+        }
         for ctr in status["containerStatuses"]:
             if BAD_IMAGE_MARKER in ctr["image"]:
+                error = _pull_error(ctr["image"])
                 ctr.update(
                     ready=False,
                     started=False,
                     imageID="",
-                    containerID=None,
                     state={
-                        "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{ctr["image"]}"'}
+                        "waiting": {
+                            "reason": "ImagePullBackOff",
+                            "message": f'Back-off pulling image "{ctr["image"]}": ErrImagePull: {error}',
+                        }
                     },
                 )
                 ctr.pop("containerID")
+                if ctr["name"] in backing_off:
+                    continue  # reported once (a kubelet aggregates the repeats into the event's count)
+                record_event(
+                    self.api, pod, ("Warning", "Failed"), f'Failed to pull image "{ctr["image"]}": {error}', "kubelet"
+                )
 
     def _crash_loop(self, pod):
         new = copy.deepcopy(pod)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
 import sys
 import threading
+import time
 import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -286,10 +288,14 @@ class KubeSimServer(ThreadingHTTPServer):
         context.set_alpn_protocols(["http/1.1"])
         self.ssl_context = context
         self.stopping = threading.Event()
+        self.down = threading.Event()
+        self._open, self._open_lock = set(), threading.Lock()
 
     def get_request(self):
         sock, addr = super().get_request()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._open_lock:
+            self._open.add(sock)
         return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def finish_request(self, request, client_address):
@@ -298,6 +304,46 @@ class KubeSimServer(ThreadingHTTPServer):
         except (ssl.SSLError, OSError):
             return
         super().finish_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    # ---- an API server restart: the process (and the store, as etcd keeps the data) stays ----------------
+    def go_down(self):
+        """Stop answering as a stopped kube-apiserver does: the port refuses connections, open ones are cut."""
+        self.down.set()
+        threading.Thread(target=self.shutdown, daemon=True).start()
+
+    def come_back(self):
+        self.down.clear()
+
+    def serve(self, poll_interval=0.2):
+        """serve_forever, surviving go_down()/come_back() cycles until `stopping` is set."""
+        while True:
+            self.serve_forever(poll_interval=poll_interval)
+            if self.stopping.is_set() or not self.down.is_set():
+                return
+            self._unbind()
+            while self.down.is_set() and not self.stopping.is_set():
+                time.sleep(poll_interval)
+            if self.stopping.is_set():
+                return
+            self._rebind()
+
+    def _unbind(self):
+        self.socket.close()
+        with self._open_lock:
+            open_now, self._open = list(self._open), set()
+        for sock in open_now:
+            with contextlib.suppress(OSError):  # already closed by its handler
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _rebind(self):
+        self.socket = socket.socket(self.address_family, self.socket_type)
+        self.server_bind()  # same address and port (SO_REUSEADDR: allow_reuse_address)
+        self.server_activate()
 
 
 def make_server(port, pki, options):
