@@ -294,9 +294,10 @@ class KubeSimServer(ThreadingHTTPServer):
     def get_request(self):
         sock, addr = super().get_request()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         with self._open_lock:
-            self._open.add(sock)
-        return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+            self._open.add(conn)  # (wrap_socket took over the file descriptor of `sock`)
+        return conn, addr
 
     def finish_request(self, request, client_address):
         try:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import select
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -67,6 +71,30 @@ class ApiServer:
 
     def add_nodes(self, n, prefix="node", labels=None, taints=None):
         return add_nodes(self, n, prefix, labels, taints)
+
+    def stop_apiserver(self):
+        """Stop serving as a stopped kube-apiserver does (connections refused); the data stays, as etcd's does."""
+        self.proc.send_signal(signal.SIGUSR1)
+        self._wait_port(listening=False)
+
+    def start_apiserver(self):
+        """Serve again on the same port, with the same objects and credentials."""
+        self.proc.send_signal(signal.SIGUSR2)
+        self._wait_port(listening=True)
+
+    def _wait_port(self, listening):
+        parts = urlsplit(self.url)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((parts.hostname, parts.port), timeout=1).close()
+                up = True
+            except OSError:
+                up = False
+            if up == listening:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"kubesim at {self.url} did not {'come back' if listening else 'stop'}")
 
     def stop(self):
         if self.proc.poll() is None:

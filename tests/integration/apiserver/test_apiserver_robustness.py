@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import concurrent.futures
+import socket
+from urllib.parse import urlsplit
+
+import pytest
 
 HTTP_OK = 200
 HTTP_CREATED = 201
@@ -121,3 +125,18 @@ def test_parallel_writers_on_one_object(apiserver, namespace):
     assert obj["data"] == {f"w{w}": str(rounds - 1) for w in range(writers)}
     managers = {e["manager"]: e["fieldsV1"] for e in obj["metadata"]["managedFields"] if e["operation"] == "Apply"}
     assert managers == {f"w{w}": {"f:data": {f"f:w{w}": {}}} for w in range(writers)}
+
+
+def test_apiserver_restart_keeps_port_credentials_and_data(apiserver_factory):
+    """stop_apiserver()/start_apiserver(): refused while down, then the same URL, CA, token and objects."""
+    server = apiserver_factory("--no-controllers")
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}, "data": {"a": "1"}}
+    status, created = server.request("POST", "/api/v1/namespaces/default/configmaps", body)
+    assert status == HTTP_CREATED
+    server.stop_apiserver()
+    parts = urlsplit(server.url)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((parts.hostname, parts.port), timeout=2)
+    server.start_apiserver()
+    status, got = server.request("GET", "/api/v1/namespaces/default/configmaps/kept")
+    assert (status, got["metadata"]["uid"], got["data"]) == (HTTP_OK, created["metadata"]["uid"], {"a": "1"})
