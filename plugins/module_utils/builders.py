@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import os
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.client import resource_path
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import get_object
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Discovery
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import HTTP_NOT_FOUND, KubeforgeError
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
 
 def _metadata(name, namespace, labels=None, annotations=None):
@@ -55,12 +55,7 @@ def secret_manifest(params):
 def read_workload(client, params, namespace):
     """The live object ``api_version``/``kind``/``name`` refers to (fails clearly when it does not exist)."""
     resource = Discovery(client).resolve(params["api_version"], params["kind"])
-    try:
-        return resource, client.request("GET", resource_path(resource, params["name"], namespace))
-    except KubeforgeError as exc:
-        if exc.status == HTTP_NOT_FOUND:
-            raise KubeforgeError(f"{resource.kind} {namespace}/{params['name']} not found (name)") from None
-        raise
+    return resource, get_object(client, resource, params["name"], namespace)
 
 
 def pod_selector(workload):

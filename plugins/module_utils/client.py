@@ -17,9 +17,12 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     HTTP_FORBIDDEN,
+    HTTP_NOT_FOUND,
     HTTP_TOO_MANY_REQUESTS,
     HTTP_UNAUTHORIZED,
+    RETRYABLE_STATUS,
     KubeforgeError,
+    object_ref,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeconfig import connection_settings, run_exec_plugin
 
@@ -28,7 +31,6 @@ MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
-_RETRY_STATUS = frozenset((HTTP_TOO_MANY_REQUESTS, 500, 502, 503, 504))
 _HTTP_ERROR = 400
 _CONNECTION_ERRORS = (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine, socket.timeout)
 
@@ -198,10 +200,15 @@ class ApiClient:
                 f"TLS verification of {self.server} failed: {exc.verify_message or exc}; set ca_cert (or the "
                 "kubeconfig's certificate-authority) to the CA that signed the API server's certificate"
             )
-        if isinstance(exc, ssl.SSLError):
+        # A TLS stream cut short (the server went away mid-handshake) is a lost connection, not a TLS problem.
+        cut = isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
+        if isinstance(exc, ssl.SSLError) and not cut:
             return KubeforgeError(f"TLS error talking to {self.server}: {exc}")
         reason = getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
-        return KubeforgeError(f"cannot reach the API server at {self.server} ({self.settings.source}): {reason}")
+        return KubeforgeError(
+            f"cannot reach the API server at {self.server} ({self.settings.source}): {reason}",
+            transient=not isinstance(exc, socket.gaierror),
+        )
 
     # --- requests ------------------------------------------------------------------------------------
     def url_path(self, path, query=None):
@@ -253,7 +260,7 @@ class ApiClient:
                 if raw:
                     return data
                 return json.loads(data) if data else None
-            if status in _RETRY_STATUS and attempt < attempts:
+            if status in RETRYABLE_STATUS and attempt < attempts:
                 time.sleep(_retry_after(response.headers, attempt))
                 attempt += 1
                 continue
@@ -333,3 +340,14 @@ def resource_path(resource, name=None, namespace=None, subresource=None):
         if subresource:
             parts.append(subresource)
     return "/".join(parts)
+
+
+def get_object(client, resource, name, namespace=None):
+    """The live object ``name``; a missing one fails as ``Kind/namespace/name: not found (name)`` (status 404)."""
+    try:
+        return client.request("GET", resource_path(resource, name, namespace))
+    except KubeforgeError as exc:
+        if exc.status == HTTP_NOT_FOUND:
+            ref = object_ref(resource.kind, namespace if resource.namespaced else None, name)
+            raise KubeforgeError("not found (name)", status=HTTP_NOT_FOUND, ref=ref) from None
+        raise

@@ -9,6 +9,13 @@ HTTP_FORBIDDEN = 403
 HTTP_NOT_FOUND = 404
 HTTP_CONFLICT = 409
 HTTP_TOO_MANY_REQUESTS = 429
+# Answers that say "try again later" (overloaded, restarting, or an apiserver behind a load balancer): reads retry.
+RETRYABLE_STATUS = frozenset((HTTP_TOO_MANY_REQUESTS, 500, 502, 503, 504))
+
+
+def object_ref(kind, namespace, name):
+    """``Kind/namespace/name`` (``Kind/name`` for cluster-scoped objects): how every message names an object."""
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
 
 
 def describe_object(obj):
@@ -18,8 +25,7 @@ def describe_object(obj):
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     kind = obj.get("kind") or "<no kind>"
     name = meta.get("name") or meta.get("generateName") or "<no name>"
-    namespace = meta.get("namespace")
-    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+    return object_ref(kind, meta.get("namespace"), name)
 
 
 class KubeforgeError(Exception):
@@ -38,7 +44,13 @@ class KubeforgeError(Exception):
         self.ref = info.get("ref")
         self.details = info.get("details")
         self.partial = info.get("partial")  # result keys of work already done (e.g. changed) when failing late
+        self.transient = bool(info.get("transient"))
         super().__init__(self.render())
+
+    @property
+    def retryable(self):
+        """A read that failed this way may succeed later (connection lost, 429, 5xx); writes are never retried."""
+        return self.transient or self.status in RETRYABLE_STATUS
 
     def with_ref(self, ref):
         """Return the same error attached to the object ``ref`` (kept when already set)."""

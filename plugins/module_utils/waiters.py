@@ -7,7 +7,11 @@ from __future__ import annotations
 import time
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import resource_path
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import HTTP_NOT_FOUND, KubeforgeError
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
+    HTTP_NOT_FOUND,
+    KubeforgeError,
+    object_ref,
+)
 
 
 def _conditions(obj):
@@ -178,7 +182,193 @@ def readiness(resource, obj, client):
 
 
 def _ref(resource, name, namespace):
-    return f"{resource.kind}/{namespace}/{name}" if namespace else f"{resource.kind}/{name}"
+    return object_ref(resource.kind, namespace, name)
+
+
+# --- why pods are not ready -----------------------------------------------------------------------------
+_STARTING = frozenset(("ContainerCreating", "PodInitializing"))
+_POD_OWNERS = frozenset(("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job"))
+
+
+def label_selector_query(selector):
+    """The ``labelSelector`` query text of a LabelSelector (``matchLabels`` and ``matchExpressions``)."""
+    selector = selector or {}
+    parts = [f"{key}={value}" for key, value in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        key, operator, values = expr.get("key"), expr.get("operator"), ",".join(expr.get("values") or [])
+        parts.append(
+            {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "DoesNotExist": f"!{key}"}.get(
+                operator, key
+            )
+        )
+    return ",".join(parts)
+
+
+def pod_blocker(pod):
+    """Why ``pod`` is not ready, in the words of the component that reported it (None when nothing says).
+
+    The scheduler's PodScheduled=False condition first, then a container's waiting reason other than the normal
+    start-up ones (ImagePullBackOff, ErrImagePull, CrashLoopBackOff, CreateContainerConfigError, ...) or its
+    non-zero exit, then the Ready condition's message.
+    """
+    status = pod.get("status") or {}
+    conditions = _conditions(pod)
+    scheduled = conditions.get("PodScheduled") or {}
+    if scheduled.get("status") == "False":
+        return "PodScheduled=False {}: {}".format(scheduled.get("reason") or "", scheduled.get("message") or "")
+    for ctr in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        state = ctr.get("state") or {}
+        waiting, terminated = state.get("waiting") or {}, state.get("terminated") or {}
+        if waiting.get("reason") and waiting["reason"] not in _STARTING:
+            detail = f": {waiting['message']}" if waiting.get("message") else ""
+            return "container {} waiting: {}{}".format(ctr.get("name"), waiting["reason"], detail)
+        if terminated.get("exitCode"):
+            return "container {} terminated: {} (exit code {})".format(
+                ctr.get("name"), terminated.get("reason") or "Error", terminated["exitCode"]
+            )
+    ready = conditions.get("Ready") or {}
+    if ready.get("status") == "False" and ready.get("message"):
+        return "Ready=False {}: {}".format(ready.get("reason") or "", ready["message"])
+    return None
+
+
+def _latest_warning(client, pod):
+    meta = pod["metadata"]
+    path = "/api/v1/namespaces/{}/events".format(meta["namespace"])
+    events, _page = client.list_all(path, {"fieldSelector": "involvedObject.name={}".format(meta["name"])})
+    warnings = [
+        e
+        for e in events
+        if e.get("type") == "Warning" and (e.get("involvedObject") or {}).get("uid") in (None, meta.get("uid"))
+    ]
+    if not warnings:
+        return None
+    last = max(warnings, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+    return "event {}: {}".format(last.get("reason"), last.get("message"))
+
+
+def _pod_ready(pod):
+    return (_conditions(pod).get("Ready") or {}).get("status") == "True"
+
+
+def blocking_pod(client, resource, obj):
+    """``pod <name>: <why>`` for the first pod (oldest first) that keeps ``obj`` from being ready, or None.
+
+    Looks at the pod itself, or at the pods a workload's selector picks; falls back to the pod's newest Warning
+    event. Best effort: a failure to read says nothing.
+    """
+    if resource.kind == "Pod":
+        pods = [obj]
+    elif resource.kind in _POD_OWNERS:
+        spec = obj.get("spec") or {}
+        selector = spec.get("selector") or {}
+        if resource.kind == "ReplicationController":
+            selector = {"matchLabels": selector or ((spec.get("template") or {}).get("metadata") or {}).get("labels")}
+        query = label_selector_query(selector)
+        if not query:
+            return None
+        path = "/api/v1/namespaces/{}/pods".format(obj["metadata"]["namespace"])
+        try:
+            pods, _page = client.list_all(path, {"labelSelector": query})
+        except KubeforgeError:
+            return None
+    else:
+        return None
+    unready = [p for p in pods if not _pod_ready(p) and not p["metadata"].get("deletionTimestamp")]
+    unready.sort(key=lambda p: (p["metadata"].get("creationTimestamp") or "", p["metadata"]["name"]))
+    for pod in unready:
+        why = pod_blocker(pod)
+        if why is None:
+            try:
+                why = _latest_warning(client, pod)
+            except KubeforgeError:
+                why = None
+        if why:
+            return "pod {}: {}".format(pod["metadata"]["name"], why)
+    return None
+
+
+# --- the poller --------------------------------------------------------------------------------------------
+_BACKOFF_MAX = 5.0
+
+
+def _backoff(sleep, failures, error):
+    """Seconds to wait after ``failures`` polls in a row could not read (doubling, honouring Retry-After)."""
+    delay = min(sleep * 2 ** (failures - 1), _BACKOFF_MAX)
+    return max(delay, float((error.details or {}).get("retryAfterSeconds") or 0))
+
+
+class _Poll:
+    """State of one wait_for call: what is pending, the last reason and live object of each target."""
+
+    def __init__(self, client, targets, absent, condition):
+        self.client, self.absent, self.condition = client, absent, condition
+        self.pending = {(r.group, r.kind, n, ns): (r, n, ns) for r, n, ns in targets}
+        self.final, self.reasons, self.lives = {}, {}, {}
+
+    def probe(self, key):
+        """``(ready, reason, live object or None)``; the KubeforgeError in place of the object when the read
+        failed in a way worth retrying."""
+        resource, name, namespace = self.pending[key]
+        try:
+            obj = self.client.request("GET", resource_path(resource, name, namespace), retry=False)
+        except KubeforgeError as exc:
+            if exc.status == HTTP_NOT_FOUND:
+                return (True, "deleted", None) if self.absent else (False, "does not exist yet", None)
+            return self._unavailable(exc, _ref(resource, name, namespace))
+        try:
+            ready, reason = self._state(resource, obj)
+        except KubeforgeError as exc:
+            return self._unavailable(exc, _ref(resource, name, namespace))
+        return ready, reason, obj
+
+    def _state(self, resource, obj):
+        if self.absent:
+            return False, "still exists"
+        if self.condition:
+            found = _conditions(obj).get(self.condition[0]) or {}
+            if found.get("status") == self.condition[1]:
+                return True, "condition met"
+            return False, "condition {} is {}".format(self.condition[0], found.get("status", "not set"))
+        return readiness(resource, obj, self.client)
+
+    @staticmethod
+    def _unavailable(exc, ref):
+        if not exc.retryable:
+            raise exc.with_ref(ref) from None
+        return False, f"API server unavailable ({exc.msg})", exc
+
+    def round(self):
+        """Probe every pending target once; returns the last read error worth retrying (None when all read)."""
+        keys = list(self.pending)
+        unavailable = None
+        for key, outcome in zip(keys, self.client.map(self.probe, keys)):
+            if isinstance(outcome, KubeforgeError):
+                raise outcome
+            ready, reason, obj = outcome
+            self.reasons[key] = reason
+            if isinstance(obj, KubeforgeError):
+                unavailable = obj
+            elif ready:
+                self.final[key] = obj
+                del self.pending[key]
+            else:
+                self.lives[key] = obj
+        return unavailable
+
+    def timeout_error(self, timeout, explain):
+        what = []
+        for key, (resource, name, namespace) in sorted(self.pending.items(), key=lambda kv: str(kv[0])):
+            text = "{}: {}".format(_ref(resource, name, namespace), self.reasons.get(key, "not ready"))
+            live = self.lives.get(key)
+            blocker = blocking_pod(self.client, resource, live) if explain and live else None
+            what.append(f"{text}; {blocker}" if blocker else text)
+        return KubeforgeError(
+            "timed out after {}s waiting for {}: {}".format(
+                timeout, "deletion" if self.absent else "readiness", "; ".join(what)
+            ),
+            reason="Timeout",
+        )
 
 
 def wait_for(client, targets, timeout, sleep=1.0, **options):
@@ -186,55 +376,22 @@ def wait_for(client, targets, timeout, sleep=1.0, **options):
 
     ``targets`` is a list of ``(resource, name, namespace)``. ``condition`` is an optional
     ``(type, status)`` pair that replaces the per-kind readiness. Returns the final live objects.
+
+    Only reads happen here, so an API server that is briefly away (connection refused or reset, 429, 5xx: a
+    control plane restarting) is polled again with back-off until the deadline; the timeout then names the last
+    such error. On timeout the first pod blocking each workload is named with the reason its scheduler or kubelet
+    gave.
     """
-    absent, condition = options.get("absent", False), options.get("condition")
+    poll = _Poll(client, targets, options.get("absent", False), options.get("condition"))
     deadline = time.monotonic() + timeout
-    pending = {(r.group, r.kind, n, ns): (r, n, ns) for r, n, ns in targets}
-    final = {}
-    reasons = {}
-
-    def _check(key):
-        resource, name, namespace = pending[key]
-        try:
-            obj = client.request("GET", resource_path(resource, name, namespace))
-        except KubeforgeError as exc:
-            if exc.status == HTTP_NOT_FOUND:
-                return (True, "deleted", None) if absent else (False, "does not exist yet", None)
-            raise exc.with_ref(_ref(resource, name, namespace)) from None
-        if absent:
-            return False, "still exists", obj
-        if condition:
-            found = _conditions(obj).get(condition[0]) or {}
-            if found.get("status") == condition[1]:
-                return True, "condition met", obj
-            return False, "condition {} is {}".format(condition[0], found.get("status", "not set")), obj
-        try:
-            ready, reason = readiness(resource, obj, client)
-        except KubeforgeError as exc:
-            raise exc.with_ref(_ref(resource, name, namespace)) from None
-        return ready, reason, obj
-
-    while pending:
-        keys = list(pending)
-        for key, outcome in zip(keys, client.map(_check, keys)):
-            if isinstance(outcome, KubeforgeError):
-                raise outcome
-            ready, reason, obj = outcome
-            if ready:
-                final[key] = obj
-                del pending[key]
-            else:
-                reasons[key] = reason
-        if not pending:
+    failures = 0
+    while poll.pending:
+        unavailable = poll.round()
+        if not poll.pending:
             break
-        if time.monotonic() + sleep > deadline:
-            what = "; ".join(
-                "{}: {}".format(_ref(r, n, ns), reasons.get(k, "not ready"))
-                for k, (r, n, ns) in sorted(pending.items(), key=lambda kv: str(kv[0]))
-            )
-            raise KubeforgeError(
-                "timed out after {}s waiting for {}: {}".format(timeout, "deletion" if absent else "readiness", what),
-                reason="Timeout",
-            )
-        time.sleep(sleep)
-    return final
+        failures = failures + 1 if unavailable else 0
+        now = time.monotonic()
+        if now + sleep > deadline:
+            raise poll.timeout_error(timeout, explain=not unavailable and not poll.absent)
+        time.sleep(min(_backoff(sleep, failures, unavailable) if unavailable else sleep, deadline - now))
+    return poll.final

@@ -10,17 +10,22 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
     JSON_PATCH,
     MERGE_PATCH,
     STRATEGIC_PATCH,
+    get_object,
     resource_path,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Discovery
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     HTTP_CONFLICT,
-    HTTP_NOT_FOUND,
     KubeforgeError,
+    object_ref,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import strip_noise, to_yaml
 from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import default_namespace
-from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import readiness, wait_for
+from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import (
+    label_selector_query,
+    readiness,
+    wait_for,
+)
 
 SCALE_ARGS = {
     "name": {"type": "str", "required": True},
@@ -49,17 +54,11 @@ def _target(module, client, api_version):
     params = module.params
     resource = Discovery(client).resolve(api_version, params["kind"])
     namespace = default_namespace(module, client) if resource.namespaced else None
-    try:
-        live = client.request("GET", resource_path(resource, params["name"], namespace))
-    except KubeforgeError as exc:
-        if exc.status == HTTP_NOT_FOUND:
-            raise KubeforgeError(f"{resource.kind} {namespace}/{params['name']} not found (name)") from None
-        raise
-    return resource, namespace, live
+    return resource, namespace, get_object(client, resource, params["name"], namespace)
 
 
 def _ref(resource, namespace, name):
-    return f"{resource.kind}/{namespace}/{name}"
+    return object_ref(resource.kind, namespace, name)
 
 
 def _wait_ready(module, client, resource, namespace):
@@ -108,8 +107,7 @@ def run_scale(module, client):
 
 def _owned(client, resource_name, owner, namespace):
     """Children of ``owner`` found through its selector: ReplicaSets or ControllerRevisions."""
-    labels = ((owner.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    selector = label_selector_query((owner.get("spec") or {}).get("selector"))
     items, _page = client.list_all(f"/apis/apps/v1/namespaces/{namespace}/{resource_name}", {"labelSelector": selector})
     uid = owner["metadata"]["uid"]
     return [

@@ -80,7 +80,7 @@ def test_expose_rc_as_node_port_and_deployment_as_load_balancer(playbook, apiser
         ]
     )
     assert run.task("expose").changed and not run.task("again").changed, run.stdout
-    assert "Deployment" in run.task("missing").msg and "nope not found" in run.task("missing").msg
+    assert run.task("missing").msg == f"Deployment/{namespace}/nope: not found (name)"
     service = _get(apiserver, f"/api/v1/namespaces/{namespace}/services/web-service")
     assert service["spec"]["selector"] == {"app": "static-web"}
     assert service["spec"]["type"] == "NodePort"

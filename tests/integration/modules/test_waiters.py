@@ -4,6 +4,7 @@ the controllers by writing each object's status, so readiness is reached exactly
 from __future__ import annotations
 
 import datetime
+import re
 import threading
 import time
 
@@ -235,3 +236,124 @@ def test_every_waiter_and_the_timeout_message(playbook, bare_server):
         f"timed out after 2s waiting for readiness: Deployment/{NAMESPACE}/stuck: "
         "the controller has not observed generation 1 yet (observed None)"
     )
+
+
+PAUSE = "registry.k8s.io/pause:3.10"
+OUTAGE = 5.0  # longer than the client's own retries of one request (about 3 s)
+
+
+def _deployment(name, replicas=1, image=PAUSE, **pod_spec):
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": image}], **pod_spec},
+            },
+        },
+    }
+
+
+def _waited(name, objects, timeout, fail_ok=True):
+    task = {
+        "name": name,
+        "kubeforge.cluster.resource": {
+            "definition": objects,
+            "wait": True,
+            "wait_timeout": timeout,
+            "wait_sleep": 0.5,
+        },
+    }
+    if fail_ok:
+        task["ignore_errors"] = True
+    return task
+
+
+@pytest.fixture
+def cluster(apiserver_factory):
+    """A private server with controllers and one node."""
+    server = apiserver_factory("--ready-delay", "1")
+    server.add_nodes(1, "w")
+    server.request(
+        "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    )
+    return server
+
+
+def test_timeout_names_the_blocking_pod(playbook, cluster):
+    """A timed-out wait says why the first unready pod is stuck, in the scheduler's or the kubelet's words."""
+    run = playbook(
+        [
+            _waited("unschedulable", [_deployment("picky", 2, nodeSelector={"disk": "ssd"})], 3),
+            _waited("bad image", [_deployment("pull", image="busybox:does-not-exist")], 3),
+        ],
+        kubeconfig=cluster.kubeconfig,
+    )
+    picky, pull = run.tasks
+    pod = r"pod {}-[a-z0-9]+-[a-z0-9]+: "
+    assert re.fullmatch(
+        rf"timed out after 3s waiting for readiness: Deployment/{NAMESPACE}/picky: [^;]+; "
+        + pod.format("picky")
+        + re.escape(
+            "PodScheduled=False Unschedulable: 0/1 nodes are available: 1 node(s) didn't match Pod's node "
+            "affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.."
+        ),  # (the double full stop is kube-scheduler's own)
+        picky.msg,
+    ), picky.msg
+    assert re.fullmatch(
+        rf"timed out after 3s waiting for readiness: Deployment/{NAMESPACE}/pull: [^;]+; "
+        + pod.format("pull")
+        + re.escape('container c waiting: ImagePullBackOff: Back-off pulling image "busybox:does-not-exist": ')
+        + "ErrImagePull: .*not found",
+        pull.msg,
+    ), pull.msg
+
+
+def test_wait_survives_an_apiserver_restart(playbook, cluster):
+    """The API server stops in the middle of a wait and comes back on the same port with the same data: the task
+    succeeds. Gone for longer than wait_timeout: the task fails naming the last connection error."""
+    moments = {}
+
+    def exists(name):
+        try:
+            return cluster.request("GET", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{name}")[0] == HTTP_OK
+        except OSError:
+            return False
+
+    def outages():
+        while not exists("restarted"):
+            time.sleep(0.05)
+        time.sleep(0.3)  # the write is done; the wait has begun (its pods need --ready-delay to be Ready)
+        cluster.stop_apiserver()
+        moments["down"] = datetime.datetime.now(datetime.timezone.utc)
+        time.sleep(OUTAGE)
+        cluster.start_apiserver()
+        moments["up"] = datetime.datetime.now(datetime.timezone.utc)
+        while not exists("gone"):
+            time.sleep(0.05)
+        cluster.stop_apiserver()  # for good: the second wait cannot end well
+
+    helper = threading.Thread(target=outages, daemon=True)
+    helper.start()
+    run = playbook(
+        [
+            _waited("restarted", [_deployment("restarted", 2)], 60, fail_ok=False),
+            _waited("gone", [_deployment("gone")], 4),
+        ],
+        kubeconfig=cluster.kubeconfig,
+    )
+    helper.join(30)
+    restarted, gone = run.tasks
+    assert not restarted.failed, restarted.msg
+    end = datetime.datetime.fromisoformat(restarted.duration[0].replace("Z", "+00:00"))
+    start = datetime.datetime.fromisoformat(restarted.duration[1].replace("Z", "+00:00"))
+    assert start < moments["down"] and end > moments["up"], (restarted.duration, moments)
+    assert gone.failed and gone.changed
+    assert gone.msg.startswith(f"timed out after 4s waiting for readiness: Deployment/{NAMESPACE}/gone: "), gone.msg
+    assert f"API server unavailable (cannot reach the API server at {cluster.url}" in gone.msg
+    assert gone.msg.endswith("Connection refused)"), gone.msg

@@ -7,6 +7,7 @@ from kube_objects import deployment
 from kubesim.helpers import wait_for
 
 HTTP_OK = 200
+HTTP_NOT_FOUND = 404
 HTTP_CREATED = 201
 REPLICAS = 3
 INITIAL_REPLICAS = 2
@@ -96,8 +97,12 @@ def test_scale_idempotent_precondition_and_check_mode(playbook, apiserver, names
                 "ignore_errors": True,
                 "kubeforge.cluster.scale": dict(scale, replicas=5, current_replicas=1),
             },
+            {"name": "missing", "ignore_errors": True, "kubeforge.cluster.scale": dict(scale, name="helo-deploy")},
         ]
     )
+    # named like every other module's errors: Kind/namespace/name: ...
+    assert run.task("missing").msg == f"Deployment/{namespace}/helo-deploy: not found (name)"
+    assert run.task("missing").result["status"] == HTTP_NOT_FOUND
     assert run.task("scale").changed and run.task("scale").result["previous_replicas"] == INITIAL_REPLICAS
     assert not run.task("again").changed
     precondition = run.task("precondition")
