@@ -178,19 +178,23 @@ class Api:
         if ns is None:
             raise not_found(resources.core("namespaces"), ctx.namespace)
         if creating and ns["metadata"].get("deletionTimestamp"):
+            # NamespaceLifecycle admission: errors.NewForbidden(resource, name, ...) plus a NamespaceTerminating cause
+            res = ctx.res
             raise ApiError(
                 HTTP_FORBIDDEN,
-                f'{ctx.res.plural} "{ctx.name or ""}" is forbidden: unable to create '
-                f"new content in namespace {ctx.namespace} because it is being "
-                "terminated",
+                f'{res.plural}{"." + res.group if res.group else ""} "{ctx.name or ""}" is forbidden: unable to '
+                f"create new content in namespace {ctx.namespace} because it is being terminated",
                 details={
+                    "name": ctx.name or "",
+                    "group": res.group,
+                    "kind": res.plural,
                     "causes": [
                         {
                             "reason": "NamespaceTerminating",
                             "message": f"namespace {ctx.namespace} is being terminated",
                             "field": "metadata.namespace",
                         }
-                    ]
+                    ],
                 },
             )
 

@@ -119,13 +119,17 @@ def _scale(api, ctx, method, raw, json_body):
                 f"{replicas}: must be greater than or equal to 0",
                 reason="Invalid",
                 details={
+                    "name": ctx.name,
+                    "group": "autoscaling",
+                    "kind": "Scale",
                     "causes": [
                         {
                             "reason": "FieldValueInvalid",
                             "field": "spec.replicas",
-                            "message": "must be greater than or equal to 0",
+                            # NewInvalid's cause message is the field error's ErrorBody: "Invalid value: ...: ..."
+                            "message": f"Invalid value: {replicas}: must be greater than or equal to 0",
                         }
-                    ]
+                    ],
                 },
             )
         new = copy.deepcopy(api.external(ctx.res, old))
