@@ -202,3 +202,45 @@ def test_list_all_follows_continue(fake_server):
     items, _last = _client(server.url).list_all("/api/v1/pods", {"labelSelector": "app=x"}, limit=2)
     assert [i["n"] for i in items] == [1, 2, 3]
     assert "labelSelector=app%3Dx" in server.requests[0][1] and "limit=2" in server.requests[0][1]
+
+
+def test_cause_type_is_read_from_reason_as_a_real_server_sends_it(fake_server):
+    """A kube-apiserver serialises metav1.StatusCause.Type under the JSON key "reason" (never "type")."""
+    conflict = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'Apply failed with 1 conflict: conflict with "alpha" using apps/v1: .spec.replicas',
+        "reason": "Conflict",
+        "details": {
+            "causes": [
+                {
+                    "reason": "FieldManagerConflict",
+                    "message": 'conflict with "alpha" using apps/v1',
+                    "field": ".spec.replicas",
+                }
+            ]
+        },
+        "code": 409,
+    }
+    server = fake_server(lambda *_: (409, {}, conflict))
+    with pytest.raises(KubeforgeError) as caught:
+        _client(server.url).request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web", body={})
+    assert caught.value.to_result()["causes"][0]["reason"] == "FieldManagerConflict"
+    assert str(caught.value).endswith('(.spec.replicas: conflict with "alpha" using apps/v1)')
+    # a cause without a message is named by its reason
+    bare = dict(conflict, details={"causes": [{"reason": "FieldManagerConflict", "field": ".spec.replicas"}]})
+    server = fake_server(lambda *_: (409, {}, bare))
+    with pytest.raises(KubeforgeError, match=r"\(\.spec\.replicas: FieldManagerConflict\)$"):
+        _client(server.url).request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web", body={})
+
+
+def test_lost_connections_are_transient_and_429_5xx_retryable():
+    client = _client("https://127.0.0.1:1")
+    client.retries = 0
+    with pytest.raises(KubeforgeError) as caught:
+        client.request("GET", "/version")
+    assert caught.value.transient and caught.value.retryable
+    assert KubeforgeError("x", status=503).retryable and KubeforgeError("x", status=HTTP_TOO_MANY_REQUESTS).retryable
+    assert not KubeforgeError("x", status=UNPROCESSABLE).retryable
