@@ -32,6 +32,11 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
 _HTTP_ERROR = 400
+_READS = frozenset(("GET", "HEAD"))
+# A write is sent again only when the server cannot have run it: 429 and 503 answer before any handler (API
+# priority and fairness, an apiserver not ready yet), and a kept-alive connection the server had already closed
+# fails before the request reaches it. 500/502/504 or a connection lost later may follow a stored write.
+_WRITE_RETRY_STATUS = frozenset((HTTP_TOO_MANY_REQUESTS, 503))
 _CONNECTION_ERRORS = (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine, socket.timeout)
 
 
@@ -74,7 +79,8 @@ class ApiClient:
 
     ``request()`` is safe to call from many threads: each thread keeps its own keep-alive connection.
     Retries with backoff on 429/5xx and dropped connections (honouring ``Retry-After``) unless the call
-    passes ``retry=False``.
+    passes ``retry=False``; a write only where the server cannot have run it (429, 503, a stale kept-alive
+    connection), so writes happen at most once.
     """
 
     def __init__(self, settings, timeout=30.0, retries=5, run_command=None):
@@ -236,16 +242,18 @@ class ApiClient:
             payload = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = content_type or "application/json"
         attempts = self.retries if retry else 0
+        read = method in _READS
         attempt = 0
         while True:
             conn = self._connection()
+            reused = conn.sock is not None
             try:
                 conn.request(method, full_path, body=payload, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
             except _CONNECTION_ERRORS as exc:
                 self._drop_connection()
-                if attempt < max(attempts, 1):
+                if attempt < max(attempts, 1) if read else (attempt == 0 and reused):
                     time.sleep(0 if attempt == 0 else _retry_after(None, attempt))
                     attempt += 1
                     continue
@@ -260,7 +268,7 @@ class ApiClient:
                 if raw:
                     return data
                 return json.loads(data) if data else None
-            if status in RETRYABLE_STATUS and attempt < attempts:
+            if status in (RETRYABLE_STATUS if read else _WRITE_RETRY_STATUS) and attempt < attempts:
                 time.sleep(_retry_after(response.headers, attempt))
                 attempt += 1
                 continue

@@ -244,3 +244,17 @@ def test_lost_connections_are_transient_and_429_5xx_retryable():
     assert caught.value.transient and caught.value.retryable
     assert KubeforgeError("x", status=503).retryable and KubeforgeError("x", status=HTTP_TOO_MANY_REQUESTS).retryable
     assert not KubeforgeError("x", status=UNPROCESSABLE).retryable
+
+
+def test_writes_are_not_sent_again_after_a_500(fake_server):
+    """A 500 may follow a stored write: a write is repeated only after 429/503 (answered before any handler)."""
+    server = fake_server(lambda *_: (500, {}, {"kind": "Status", "code": 500, "message": "etcdserver: timeout"}))
+    with pytest.raises(KubeforgeError, match="etcdserver: timeout"):
+        _client(server.url).request("POST", "/api/v1/namespaces/default/configmaps", body={})
+    assert len(server.requests) == 1
+    answers = [(503, {"Retry-After": "0"}, {}), (201, {}, {"kind": "ConfigMap"})]
+    server = fake_server(lambda *_: answers.pop(0))
+    assert _client(server.url).request("POST", "/api/v1/namespaces/default/configmaps", body={})["kind"] == "ConfigMap"
+    answers = [(500, {}, {}), (200, {}, {"kind": "ConfigMap"})]
+    server = fake_server(lambda *_: answers.pop(0))
+    assert _client(server.url).request("GET", "/api/v1/namespaces/default/configmaps/c")["kind"] == "ConfigMap"
