@@ -34,8 +34,9 @@ JSON_PATCH = "application/json-patch+json"
 _HTTP_ERROR = 400
 _READS = frozenset(("GET", "HEAD"))
 # A write is sent again only when the server cannot have run it: 429 and 503 answer before any handler (API
-# priority and fairness, an apiserver not ready yet), and a kept-alive connection the server had already closed
-# fails before the request reaches it. 500/502/504 or a connection lost later may follow a stored write.
+# priority and fairness, an apiserver not ready yet), a refused connection sent nothing, and a kept-alive
+# connection the server had already closed fails before the request reaches it. 500/502/504 or a connection lost
+# later may follow a stored write.
 _WRITE_RETRY_STATUS = frozenset((HTTP_TOO_MANY_REQUESTS, 503))
 _CONNECTION_ERRORS = (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine, socket.timeout)
 
@@ -79,8 +80,8 @@ class ApiClient:
 
     ``request()`` is safe to call from many threads: each thread keeps its own keep-alive connection.
     Retries with backoff on 429/5xx and dropped connections (honouring ``Retry-After``) unless the call
-    passes ``retry=False``; a write only where the server cannot have run it (429, 503, a stale kept-alive
-    connection), so writes happen at most once.
+    passes ``retry=False``; a write only where the server cannot have run it (429, 503, connection refused, a
+    stale kept-alive connection), so writes happen at most once.
     """
 
     def __init__(self, settings, timeout=30.0, retries=5, run_command=None):
@@ -253,7 +254,9 @@ class ApiClient:
                 data = response.read()
             except _CONNECTION_ERRORS as exc:
                 self._drop_connection()
-                if attempt < max(attempts, 1) if read else (attempt == 0 and reused):
+                # refused: nothing was sent; a reused connection failing at once: the server had closed it idle
+                unsent = isinstance(exc, ConnectionRefusedError) or (attempt == 0 and reused)
+                if attempt < max(attempts, 1) and (read or unsent):
                     time.sleep(0 if attempt == 0 else _retry_after(None, attempt))
                     attempt += 1
                     continue
