@@ -116,3 +116,15 @@ def test_image_build_wait_prints_progress_and_fails_with_a_job():
     assert all(re.fullmatch(r"host-setup: {3}still building \([12] of 2 running\), \d+ s so far", p) for p in progress)
     failed = _host_setup_function("wait_with_progress", "PROGRESS_SECONDS=1; (exit 4) & a=$!; wait_with_progress $a")
     assert failed.returncode == 1
+
+
+def test_example_inventory_shows_the_default_kubernetes_version():
+    """The commented version settings of inventory/example are the roles' defaults, not an older release."""
+    text = (ROOT / "inventory" / "example" / "hosts.yml").read_text()
+    shown = dict(re.findall(r"^\s*# (\w+_kubernetes_version): (\S+)$", text, re.M))
+    defaults = {}
+    for role in ("control_plane", "kube_packages"):
+        defaults.update(yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text()))
+    assert set(shown) == {"control_plane_kubernetes_version", "kube_packages_kubernetes_version"}
+    for name, value in shown.items():
+        assert yaml.safe_load(value) == defaults[name], name
