@@ -5,13 +5,20 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 COLL_LINK := $(VENV)/collections/ansible_collections/kubeforge/cluster
-SANITY_ROOT ?= $(CURDIR)/.cache/sanity
+CACHE := $(CURDIR)/.cache
+SANITY_ROOT ?= $(CACHE)/sanity
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Hermetic: every target reads and writes state only in this clone, never what an earlier run left in ~/.ansible or
+# ~/.cache. The collection resolves by FQCN from the working tree (the $(COLL_LINK) symlink) and from the venv's
+# `ansible` package; Ansible's, ansible-lint's and Molecule's state (tmp, galaxy cache, Molecule's ephemeral
+# directories), pip's and the API modules' discovery caches live under .cache/ (`make clean` removes them).
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(VENV)/collections
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
+export ANSIBLE_HOME := $(CACHE)/ansible
+export XDG_CACHE_HOME := $(CACHE)/xdg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup host-setup lint sanity unit integration molecule test lab build clean
+.PHONY: help setup host-setup lint sanity unit integration molecule test lab lab-down build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -40,7 +47,7 @@ lint: setup ## yamllint, ansible-lint (production profile), changelog fragments,
 
 sanity: setup ## ansible-test sanity from a temporary ansible_collections tree, and Galaxy's import checks
 	scripts/sanity.sh $(SANITY_ROOT)
-	scripts/galaxy-import.sh .cache/build
+	scripts/galaxy-import.sh $(CACHE)/build
 
 unit: setup ## Unit tests (pytest)
 	pytest -n 2 tests/unit
@@ -53,11 +60,14 @@ molecule: setup host-setup ## Molecule scenarios on systemd test hosts (Docker)
 
 test: lint sanity unit integration molecule ## Everything CI runs
 
-lab: setup host-setup ## The main job: site.yml against a local 3-node lab (kube-master, kubenode-1, kubenode-2)
+lab: setup host-setup ## The main job: site.yml on a local 3-node lab (containers lab-kube-master, lab-kubenode-1, ...)
 	scripts/lab.sh up
 
+lab-down: ## Remove the lab's containers and network (the tests never touch them)
+	scripts/lab.sh down
+
 build: setup ## Build the collection tarball
-	ansible-galaxy collection build --force --output-path .cache/build
+	ansible-galaxy collection build --force --output-path $(CACHE)/build
 
 clean: ## Remove the venv and caches (images and the Docker engine are left alone)
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

@@ -194,6 +194,27 @@ build_image() {
     dk rmi "$IMAGE_REPO:$suite-rootfs" >/dev/null
 }
 
+# Wait for background jobs (PIDs), printing a line with the elapsed time every PROGRESS_SECONDS while any runs
+# (the image builds take minutes). Fails when any job failed.
+PROGRESS_SECONDS=${KUBEFORGE_PROGRESS_SECONDS:-20}
+wait_with_progress() {
+    local pid running next=$((SECONDS + PROGRESS_SECONDS)) status=0
+    while :; do
+        running=0
+        for pid in "$@"; do
+            if kill -0 "$pid" 2>/dev/null; then running=$((running + 1)); fi
+        done
+        [[ $running -gt 0 ]] || break
+        if ((SECONDS >= next)); then
+            echo "host-setup:   still building ($running of $# running), $((SECONDS - STEP_START)) s so far"
+            next=$((SECONDS + PROGRESS_SECONDS))
+        fi
+        sleep 1
+    done
+    for pid in "$@"; do wait "$pid" || status=1; done
+    return "$status"
+}
+
 missing_suites=()
 for suite in $SUITES; do
     dk image inspect "$IMAGE_REPO:$suite" >/dev/null 2>&1 || missing_suites+=("$suite")
@@ -206,7 +227,7 @@ if [[ ${#missing_suites[@]} -gt 0 ]]; then
         build_image "$suite" &
         pids+=($!)
     done
-    for pid in "${pids[@]}"; do wait "$pid" || die "an image build failed"; done
+    wait_with_progress "${pids[@]}" || die "an image build failed"
     done_step
 else
     echo "host-setup: images $IMAGE_REPO:{${SUITES// /,}} present"

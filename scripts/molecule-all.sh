@@ -6,8 +6,8 @@ set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 REPO_ROOT=$PWD
-export PATH="$REPO_ROOT/.venv/bin:$PATH"
-export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$REPO_ROOT/.venv/collections}"
+# shellcheck source=scripts/dev-env.sh
+. scripts/dev-env.sh
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}"
 LOG_DIR="$REPO_ROOT/.cache/molecule"
 mkdir -p "$LOG_DIR"
@@ -33,6 +33,19 @@ fi
     exit 1
 }
 
+# The lab of scripts/lab.sh is the user's: its containers carry the label kubeforge-lab=1 and names distinct from
+# the test hosts'. Refuse to run when a lab container has a test host's name (a lab made before the names were
+# distinct: the scenarios' create/destroy would remove it), and check afterwards that every lab container is left.
+lab_containers() { docker ps -a --filter label=kubeforge-lab=1 --format '{{.Names}}' 2>/dev/null | sort; }
+test_hosts=$(python -c 'import yaml; print("\n".join(sorted(p["name"] for p in yaml.safe_load(open("extensions/molecule/config.yml"))["platforms"])))')
+lab_before=$(lab_containers)
+clash=$(comm -12 <(echo "$lab_before") <(echo "$test_hosts"))
+if [[ -n $clash ]]; then
+    echo "molecule-all: lab container(s) ${clash//$'\n'/ } have test host names and would be removed by the scenarios;" \
+        "remove the lab first ('make lab-down', then 'make lab' recreates it under its own names)" >&2
+    exit 1
+fi
+
 summary=()
 failed=0
 start_all=$SECONDS
@@ -50,6 +63,15 @@ done
 
 echo "=== molecule summary"
 printf '%s\n' "${summary[@]}"
+if [[ -n $lab_before ]]; then
+    lab_gone=$(comm -23 <(echo "$lab_before") <(lab_containers))
+    if [[ -n $lab_gone ]]; then
+        echo "lab            FAIL  lab container(s) removed during the tests: ${lab_gone//$'\n'/ }"
+        failed=$((failed + 1))
+    else
+        echo "lab            untouched: ${lab_before//$'\n'/ }"
+    fi
+fi
 for scenario in "${manual[@]}"; do
     printf '%-14s NOT RUN (manual: needs pkgs.k8s.io and registry.k8s.io or mirrors; scripts/molecule-all.sh %s)\n' \
         "$scenario" "$scenario"

@@ -20,17 +20,24 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
   mkdir -p "$dest/$(dirname "$f")"
   cp -p "$f" "$dest/$f"
 done
+repo=$(pwd)
+# ansible-test keeps its per-test virtual environments and its get-pip cache in ~/.ansible/test (a fixed path) and
+# passes only HOME and PATH on to pip: it runs with a HOME inside the clone, so a run neither reuses nor leaves
+# state in the user's home. The user's pip configuration (the package index to install from) goes with it.
+test_home=${KUBEFORGE_ANSIBLE_TEST_HOME:-$repo/.cache/ansible-test-home}
+mkdir -p "$test_home/.config/pip"
+user_pip_conf=${XDG_CONFIG_HOME:-$HOME/.config}/pip/pip.conf
+if [ -f "$user_pip_conf" ]; then cp "$user_pip_conf" "$test_home/.config/pip/pip.conf"; fi
 # ansible-test downloads a get-pip script from ci-files.testing.ansible.com, which offline mirrors lack:
 # seed its cache with an equivalent that uses ensurepip and the package index (only when no script is cached).
-repo=$(pwd)
 pip_version=$(python - <<'PY'
 import pathlib, re, ansible_test
 src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
 print(re.search(r"pip='([0-9.]+)'", src.read_text()).group(1))
 PY
 )
-cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+cache="$test_home/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 [ -f "$cache" ] || { mkdir -p "$(dirname "$cache")"; cp "$repo/scripts/offline-get-pip.py" "$cache"; }
 cd "$dest"
 git init -q && git add -A && git -c user.email=ci@invalid -c user.name=ci commit -qm sanity
-ansible-test sanity --venv --python 3.12 --color no "$@"
+HOME=$test_home ansible-test sanity --venv --python 3.12 --color no "$@"
