@@ -105,6 +105,17 @@ def pick(obj, shape):
     return {k: pick(obj.get(k), v) for k, v in shape.items() if k != "resourceVersion"}
 
 
+class _Record:
+    """One write to undo: a creation (``view`` None) or a change put back by ``restore(current)``, sent as
+    ``how`` = (content type, query), when ``view(current)`` still equals ``view(after)``."""
+
+    __slots__ = ("after", "how", "path", "ref", "restore", "view")
+
+    def __init__(self, ref, path, after, change=(None, None, None)):
+        self.ref, self.path, self.after = ref, path, after
+        self.view, self.restore, self.how = change
+
+
 class Undo:
     """What one call wrote, and how to put it back (``add_*`` while writing, ``run`` when a write fails)."""
 
@@ -117,7 +128,7 @@ class Undo:
         self.left = []
 
     def add_created(self, ref, path, after):
-        self.records.append(("created", ref, path, None, after, None))
+        self.records.append(_Record(ref, path, after=after))
 
     def add_applied(self, ref, path, before, after, body):
         """An object changed by a server-side apply of ``body`` (its apiVersion and kind are reused)."""
@@ -127,12 +138,20 @@ class Undo:
         restore = dict(_owned_part(before, fields), apiVersion=body["apiVersion"], kind=body["kind"])
         meta = restore.setdefault("metadata", {})
         meta.update({k: v for k, v in _meta(body).items() if k in ("name", "namespace")})
-        check = _owned_part(after, owned_fields(after, self.manager))
-        self.records.append(("applied", ref, path, check, after, restore))
 
-    def add_patched(self, ref, path, after, restore):
-        """An object changed by a merge patch; ``restore`` is the inverse merge patch."""
-        self.records.append(("patched", ref, path, pick(after, restore), after, restore))
+        def view(obj):
+            return _owned_part(obj, owned_fields(obj, self.manager))
+
+        query = {"fieldManager": self.manager, "force": "true"}
+        record = _Record(ref, path, after, (view, lambda _current: copy.deepcopy(restore), (APPLY_PATCH, query)))
+        self.records.append(record)
+
+    def add_patched(self, ref, path, after, restore, view=None):
+        """An object changed by a merge patch. ``restore(current)`` gives the inverse merge patch; ``view(obj)``
+        the part of the object the change is about (default: the paths of the inverse patch) - when it is no
+        longer what ``after`` has, someone else changed it."""
+        view = view or (lambda obj: pick(obj, restore(after)))
+        self.records.append(_Record(ref, path, after, (view, restore, (MERGE_PATCH, None))))
 
     @property
     def pending(self):
@@ -140,17 +159,18 @@ class Undo:
 
     def run(self):
         """Undo every recorded write, last first; fills ``done`` and ``left`` (one line per object)."""
-        for kind, ref, path, check, after, restore in reversed(self.records):
-            if kind == "created":
-                self._delete(ref, path, after)
+        for record in reversed(self.records):
+            if record.view is None:
+                self._delete(record)
             else:
-                self._restore(kind, ref, path, check, restore)
+                self._restore(record)
         self.records = []
 
-    def _delete(self, ref, path, after):
-        body = {"preconditions": {"uid": _meta(after).get("uid")}, "propagationPolicy": "Background"}
+    def _delete(self, record):
+        ref = record.ref
+        body = {"preconditions": {"uid": _meta(record.after).get("uid")}, "propagationPolicy": "Background"}
         try:
-            self.client.request("DELETE", path, body=body)
+            self.client.request("DELETE", record.path, body=body)
         except KubeforgeError as exc:
             if exc.status == HTTP_NOT_FOUND:
                 self.done.append(f"{ref} (created, already deleted by someone else)")
@@ -161,10 +181,12 @@ class Undo:
             return
         self.done.append(f"{ref} (deleted)")
 
-    def _restore(self, kind, ref, path, check, restore):
+    def _restore(self, record):
+        ref, check = record.ref, record.view(record.after)
+        content_type, query = record.how
         for _attempt in range(_ATTEMPTS):
             try:
-                current = self.client.request("GET", path)
+                current = self.client.request("GET", record.path)
             except KubeforgeError as exc:
                 if exc.status == HTTP_NOT_FOUND:
                     self.left.append(f"{ref}: deleted by someone else after this call changed it, left absent")
@@ -172,24 +194,16 @@ class Undo:
                     self.left.append(f"{ref}: left as this call wrote it (reading it failed: {exc})")
                 return
             rv = _meta(current).get("resourceVersion")
-            if kind == "patched":
-                now = pick(current, restore)
-            else:
-                now = _owned_part(current, owned_fields(current, self.manager))
-            if now != check:
+            if record.view(current) != check:
                 self.left.append(
                     f"{ref}: changed by someone else after this call's write, left as they wrote it "
                     f"(resourceVersion {rv})"
                 )
                 return
-            body = copy.deepcopy(restore)
+            body = record.restore(current)
             body.setdefault("metadata", {})["resourceVersion"] = rv
             try:
-                if kind == "patched":
-                    self.client.request("PATCH", path, body=body, content_type=MERGE_PATCH)
-                else:
-                    query = {"fieldManager": self.manager, "force": "true"}
-                    self.client.request("PATCH", path, body=body, query=query, content_type=APPLY_PATCH)
+                self.client.request("PATCH", record.path, body=body, query=query, content_type=content_type)
             except KubeforgeError as exc:
                 if exc.status == HTTP_CONFLICT:
                     continue

@@ -105,9 +105,7 @@ def _fault(apiserver, rules):
     assert status == HTTP_CREATED, answer
 
 
-def test_rollback_that_cannot_complete_is_reported_object_by_object_and_rerun_converges(
-    playbook, apiserver, namespace
-):
+def test_rollback_that_cannot_complete_is_reported_object_by_object_and_rerun_converges(playbook, apiserver, namespace):
     service = f"services/{namespace}/np"
     _fault(
         apiserver,
