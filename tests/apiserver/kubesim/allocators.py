@@ -11,8 +11,8 @@ change in between), from kubernetes/kubernetes:
 - pkg/registry/core/service/portallocator/operation.go: in a dry-run, ``Allocate(port)`` only asks ``Has(port)``
   (already allocated -> ErrAllocated) and ``Has`` is false for a port outside the range, so a dry-run ACCEPTS an
   out-of-range node port that the real write rejects (observed on a 1.25 server: ``nodePort: 80`` passed the
-  dry-run and failed the write). ``AllocateNext`` in a dry-run returns the dummy port 32769 (its search loop
-  ``for port := lastPort + 1; port < 100`` never runs).
+  dry-run and failed the write). ``AllocateNext`` in a dry-run returns a dummy port: 32769, or one above the
+  highest port of the operation (its search loop ``for port := lastPort + 1; port < 100`` never runs).
 - pkg/registry/core/service/portallocator/allocator.go: ``ErrAllocated`` = "provided port is already allocated",
   ``ErrNotInRange`` = "provided port is not in the valid range. The range of valid ports is 30000-32767"
   (the default --service-node-port-range).
@@ -89,7 +89,7 @@ class Allocator:
         for n, port in enumerate(spec.get("ports") or []):
             wanted = port.get("nodePort")
             if wanted is None:
-                wanted = by_service_port.get(port.get("port")) or self._next(used, dry_run)
+                wanted = by_service_port.get(port.get("port")) or self._next(used, dry_run, by_service_port)
                 port["nodePort"] = wanted
             elif wanted not in kept and by_service_port.get(port.get("port")) != wanted:
                 problem = self._check_port(wanted, used, dry_run)
@@ -108,9 +108,9 @@ class Allocator:
         return None
 
     @staticmethod
-    def _next(used, dry_run):
-        if dry_run:
-            return DRY_RUN_NODE_PORT
+    def _next(used, dry_run, this_operation):
+        if dry_run:  # one above the highest port of this operation; 32769 when it has none
+            return max(this_operation.values()) + 1 if this_operation else DRY_RUN_NODE_PORT
         low, high = NODE_PORT_RANGE
         while True:
             port = random.randint(low, high)

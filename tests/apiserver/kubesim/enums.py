@@ -8,7 +8,9 @@ supportedSessionAffinityType, supportedServiceExternalTrafficPolicy, supportedSe
 supportedServiceIPFamilyPolicy, supportedHTTPSchemes, validateTaintEffect, validateTolerations),
 pkg/apis/apps/validation/validation.go (ValidateDeploymentStrategy, ValidateDaemonSetUpdateStrategy,
 ValidateStatefulSetSpec), pkg/apis/policy/validation/validation.go (supportedUnhealthyPodEvictionPolicies)
-and pkg/apis/batch/validation/validation.go (concurrencyPolicy, completionMode). Lists built from a
+pkg/apis/batch/validation/validation.go (concurrencyPolicy, completionMode) and
+pkg/apis/autoscaling/validation/validation.go (validMetricSourceTypesList; a metric target type is an
+``Invalid value`` there: "must be either Utilization, Value, or AverageValue"). Lists built from a
 ``sets.Set`` are sorted (``sets.List``); literal lists keep their order. Message format of
 apimachinery's field.NotSupported: ``Unsupported value: "x": supported values: "a", "b"``.
 """
@@ -35,6 +37,8 @@ POD_MANAGEMENT_POLICIES = ("OrderedReady", "Parallel")
 UNHEALTHY_POD_EVICTION_POLICIES = ("AlwaysAllow", "IfHealthyBudget")
 CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace")
 COMPLETION_MODES = ("NonIndexed", "Indexed")
+METRIC_SOURCE_TYPES = ("ContainerResource", "External", "Object", "Pods", "Resource")
+METRIC_TARGET_TYPES = ("Utilization", "Value", "AverageValue")
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
@@ -136,6 +140,22 @@ def _pdb(spec):
     return causes
 
 
+def _hpa(spec):
+    causes = []
+    for n, metric in enumerate(spec.get("metrics") or []):
+        if not isinstance(metric, dict):
+            continue
+        _check(causes, metric, "type", f"spec.metrics[{n}]", METRIC_SOURCE_TYPES)
+        for source in ("resource", "containerResource", "pods", "object", "external"):
+            target = (metric.get(source) or {}).get("target") if isinstance(metric.get(source), dict) else None
+            kind = (target or {}).get("type") if isinstance(target, dict) else None
+            if kind not in (None, "") and kind not in METRIC_TARGET_TYPES:
+                field = f"spec.metrics[{n}].{source}.target.type"
+                message = f"Invalid value: {json.dumps(kind)}: must be either Utilization, Value, or AverageValue"
+                causes.append(("FieldValueInvalid", field, message))
+    return causes
+
+
 BY_KIND = {
     "Pod": lambda spec: pod_spec(spec, "spec"),
     "Deployment": _deployment,
@@ -148,6 +168,7 @@ BY_KIND = {
     "Service": _service,
     "Node": _node,
     "PodDisruptionBudget": _pdb,
+    "HorizontalPodAutoscaler": _hpa,
 }
 
 

@@ -79,6 +79,16 @@ def _set(obj, path, value):
     return obj
 
 
+def _hpa(name, target_type="Utilization"):
+    target = {"type": target_type, "averageUtilization": 50}
+    body = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+        "maxReplicas": 3,
+        "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": target}}],
+    }
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name}, "spec": body}
+
+
 # (make, field path, supported values in the API's message order, the supported values this case can accept)
 ENUMS = {
     "imagePullPolicy": (
@@ -149,6 +159,23 @@ ENUMS = {
         ("AlwaysAllow", "IfHealthyBudget"),
         None,
     ),
+    "Node taint effect": (
+        lambda name: {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": f"{name}-node"},
+            "spec": {"taints": [{"key": "dedicated", "effect": "NoSchedule"}]},
+        },
+        "spec.taints[0].effect",
+        ("NoSchedule", "PreferNoSchedule", "NoExecute"),
+        None,
+    ),
+    "HPA metric type": (
+        _hpa,
+        "spec.metrics[0].type",
+        ("ContainerResource", "External", "Object", "Pods", "Resource"),
+        ("Resource",),  # the others need their own source block
+    ),
 }
 _PLURALS = {
     "Pod": "/api/v1/namespaces/{}/pods",
@@ -158,6 +185,8 @@ _PLURALS = {
     "StatefulSet": "/apis/apps/v1/namespaces/{}/statefulsets",
     "CronJob": "/apis/batch/v1/namespaces/{}/cronjobs",
     "PodDisruptionBudget": "/apis/policy/v1/namespaces/{}/poddisruptionbudgets",
+    "HorizontalPodAutoscaler": "/apis/autoscaling/v2/namespaces/{}/horizontalpodautoscalers",
+    "Node": "/api/v1/nodes",
 }
 
 
@@ -176,6 +205,16 @@ def test_enumerated_field_rejects_unsupported_value(target, target_ns, case):
     for value in accepted or supported:
         status, body = _dry_run_create(target, target_ns, _set(make("enum"), field, value))
         assert status == HTTP_CREATED, (value, body)
+
+
+def test_hpa_metric_target_type_is_an_invalid_value(target, target_ns):
+    status, body = _dry_run_create(target, target_ns, _hpa("hpa", target_type=BAD))
+    assert status == HTTP_INVALID, body
+    expected = (
+        f'spec.metrics[0].resource.target.type: Invalid value: "{BAD}": '
+        "must be either Utilization, Value, or AverageValue"
+    )
+    assert expected in body["message"], body["message"]
 
 
 def _services(target, namespace):
