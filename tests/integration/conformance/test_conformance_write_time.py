@@ -89,93 +89,60 @@ def _hpa(name, target_type="Utilization"):
     return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name}, "spec": body}
 
 
-# (make, field path, supported values in the API's message order, the supported values this case can accept)
+PULL = ("Always", "IfNotPresent", "Never")
+RESTART = ("Always", "OnFailure", "Never")
+DNS = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")  # None needs dnsConfig: not accepted here
+PROTOCOLS = ("SCTP", "TCP", "UDP")
+SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")  # ExternalName needs externalName
+TRAFFIC = ("Cluster", "Local")
+IP_FAMILY = ("PreferDualStack", "RequireDualStack", "SingleStack")  # RequireDualStack needs a dual-stack cluster
+EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+METRICS = ("ContainerResource", "External", "Object", "Pods", "Resource")  # the others need their own block
+TOLERATION = [{"key": "k", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def _node(name):
+    taints = [{"key": "dedicated", "effect": "NoSchedule"}]
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"{name}-node"}, "spec": {"taints": taints}}
+
+
+# case: (make, field path, supported values in the API's message order, the supported values this case can send)
 ENUMS = {
-    "imagePullPolicy": (
-        _pod,
-        "spec.containers[0].imagePullPolicy",
-        ("Always", "IfNotPresent", "Never"),
-        None,
-    ),
-    "deployment imagePullPolicy": (
-        _deployment,
-        "spec.template.spec.containers[0].imagePullPolicy",
-        ("Always", "IfNotPresent", "Never"),
-        None,
-    ),
-    "restartPolicy": (_pod, "spec.restartPolicy", ("Always", "OnFailure", "Never"), None),
-    "dnsPolicy": (
-        _pod,
-        "spec.dnsPolicy",
-        ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"),
-        ("ClusterFirstWithHostNet", "ClusterFirst", "Default"),  # None needs dnsConfig
-    ),
-    "container port protocol": (_pod, "spec.containers[0].ports[0].protocol", ("SCTP", "TCP", "UDP"), None),
+    "imagePullPolicy": (_pod, "spec.containers[0].imagePullPolicy", PULL, PULL),
+    "deployment imagePullPolicy": (_deployment, "spec.template.spec.containers[0].imagePullPolicy", PULL, PULL),
+    "restartPolicy": (_pod, "spec.restartPolicy", RESTART, RESTART),
+    "dnsPolicy": (_pod, "spec.dnsPolicy", DNS, DNS[:3]),
+    "container port protocol": (_pod, "spec.containers[0].ports[0].protocol", PROTOCOLS, PROTOCOLS),
     "terminationMessagePolicy": (
         _pod,
         "spec.containers[0].terminationMessagePolicy",
         ("File", "FallbackToLogsOnError"),
-        None,
+        ("File", "FallbackToLogsOnError"),
     ),
     "toleration operator": (
-        lambda name: _pod(name, tolerations=[{"key": "k", "operator": "Exists", "effect": "NoSchedule"}]),
+        lambda name: _pod(name, tolerations=TOLERATION),
         "spec.tolerations[0].operator",
         ("Equal", "Exists"),
-        ("Exists",),  # Equal with no value is fine too, but Exists is the one this toleration needs
+        ("Exists",),
     ),
-    "Service type": (
-        _service,
-        "spec.type",
-        ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort"),
-        ("ClusterIP", "LoadBalancer", "NodePort"),  # ExternalName needs externalName
-    ),
-    "Service port protocol": (_service, "spec.ports[0].protocol", ("SCTP", "TCP", "UDP"), None),
-    "sessionAffinity": (_service, "spec.sessionAffinity", ("ClientIP", "None"), None),
-    "externalTrafficPolicy": (
-        lambda name: _service(name, type="NodePort"),
-        "spec.externalTrafficPolicy",
-        ("Cluster", "Local"),
-        None,
-    ),
-    "internalTrafficPolicy": (_service, "spec.internalTrafficPolicy", ("Cluster", "Local"), None),
-    "ipFamilyPolicy": (
-        _service,
-        "spec.ipFamilyPolicy",
-        ("PreferDualStack", "RequireDualStack", "SingleStack"),
-        ("PreferDualStack", "SingleStack"),  # RequireDualStack needs a dual-stack cluster
-    ),
+    "Service type": (_service, "spec.type", SERVICE_TYPES, ("ClusterIP", "LoadBalancer", "NodePort")),
+    "Service port protocol": (_service, "spec.ports[0].protocol", PROTOCOLS, PROTOCOLS),
+    "sessionAffinity": (_service, "spec.sessionAffinity", ("ClientIP", "None"), ("ClientIP", "None")),
+    "externalTrafficPolicy": (lambda n: _service(n, type="NodePort"), "spec.externalTrafficPolicy", TRAFFIC, TRAFFIC),
+    "internalTrafficPolicy": (_service, "spec.internalTrafficPolicy", TRAFFIC, TRAFFIC),
+    "ipFamilyPolicy": (_service, "spec.ipFamilyPolicy", IP_FAMILY, ("PreferDualStack", "SingleStack")),
     "Deployment strategy type": (_deployment, "spec.strategy.type", ("Recreate", "RollingUpdate"), None),
     "DaemonSet updateStrategy type": (_daemonset, "spec.updateStrategy.type", ("RollingUpdate", "OnDelete"), None),
-    "StatefulSet podManagementPolicy": (
-        _statefulset,
-        "spec.podManagementPolicy",
-        ("OrderedReady", "Parallel"),
-        None,
-    ),
+    "StatefulSet podManagementPolicy": (_statefulset, "spec.podManagementPolicy", ("OrderedReady", "Parallel"), None),
     "CronJob concurrencyPolicy": (_cronjob, "spec.concurrencyPolicy", ("Allow", "Forbid", "Replace"), None),
     "PDB unhealthyPodEvictionPolicy": (
         _pdb,
         "spec.unhealthyPodEvictionPolicy",
         ("AlwaysAllow", "IfHealthyBudget"),
-        None,
+        ("AlwaysAllow", "IfHealthyBudget"),
     ),
-    "Node taint effect": (
-        lambda name: {
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {"name": f"{name}-node"},
-            "spec": {"taints": [{"key": "dedicated", "effect": "NoSchedule"}]},
-        },
-        "spec.taints[0].effect",
-        ("NoSchedule", "PreferNoSchedule", "NoExecute"),
-        None,
-    ),
-    "HPA metric type": (
-        _hpa,
-        "spec.metrics[0].type",
-        ("ContainerResource", "External", "Object", "Pods", "Resource"),
-        ("Resource",),  # the others need their own source block
-    ),
+    "Node taint effect": (_node, "spec.taints[0].effect", EFFECTS, EFFECTS),
+    "HPA metric type": (_hpa, "spec.metrics[0].type", METRICS, ("Resource",)),
 }
 _PLURALS = {
     "Pod": "/api/v1/namespaces/{}/pods",
