@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 
-from kube_objects import configmap
+from kube_objects import configmap, deployment
 
 HTTP_OK = 200
 HTTP_CREATED = 201
 HTTP_NOT_FOUND = 404
 FREE_NODE_PORT = 31234
+SEED_REPLICAS = 2
 
 
 def _task(definition, name="apply", **options):
@@ -151,3 +152,16 @@ def test_created_namespace_and_its_objects_are_rolled_back(playbook, apiserver, 
     assert f"Namespace/{extra} (deleted)" in message and f"ConfigMap/{extra}/inside (deleted)" in message, message
     status, body = apiserver.request("GET", f"/api/v1/namespaces/{extra}")
     assert status == HTTP_NOT_FOUND or body["status"]["phase"] == "Terminating"
+
+
+def test_changed_deployment_in_the_failing_stage_gets_its_template_back(playbook, apiserver, namespace):
+    # The Deployment is written in the same stage as the Service; its controller writes status meanwhile.
+    run = playbook([_task([deployment("web", namespace, replicas=SEED_REPLICAS, image="nginx:1.25")], "seed")])
+    assert run.rc == 0, run.stdout
+    changed = deployment("web", namespace, image="nginx:1.27", replicas=3)
+    run = playbook([_bad([changed, node_port_service("np", namespace, 80)])])
+    assert run.last.failed and f"Deployment/{namespace}/web (restored)" in run.last.msg, run.last.msg
+    status, live = apiserver.request("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/web")
+    assert status == HTTP_OK
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25"
+    assert live["spec"]["replicas"] == SEED_REPLICAS
