@@ -97,14 +97,6 @@ def _owned_part(obj, fields):
     return extract(obj, fields) if fields else {}
 
 
-def pick(obj, shape):
-    """Values of ``obj`` at the paths of the mapping ``shape`` (a merge patch): None where absent."""
-    if not isinstance(shape, dict):
-        return obj
-    obj = obj if isinstance(obj, dict) else {}
-    return {k: pick(obj.get(k), v) for k, v in shape.items() if k != "resourceVersion"}
-
-
 class _Record:
     """One write to undo: a creation (``view`` None) or a change put back by ``restore(current)``, sent as
     ``how`` = (content type, query), when ``view(current)`` still equals ``view(after)``."""
@@ -146,11 +138,10 @@ class Undo:
         record = _Record(ref, path, after, (view, lambda _current: copy.deepcopy(restore), (APPLY_PATCH, query)))
         self.records.append(record)
 
-    def add_patched(self, ref, path, after, restore, view=None):
+    def add_patched(self, ref, path, after, restore, view):
         """An object changed by a merge patch. ``restore(current)`` gives the inverse merge patch; ``view(obj)``
-        the part of the object the change is about (default: the paths of the inverse patch) - when it is no
-        longer what ``after`` has, someone else changed it."""
-        view = view or (lambda obj: pick(obj, restore(after)))
+        the part of the object the change is about - when it is no longer what ``after`` has, someone else
+        changed it."""
         self.records.append(_Record(ref, path, after, (view, restore, (MERGE_PATCH, None))))
 
     @property
