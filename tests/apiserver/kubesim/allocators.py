@@ -1,7 +1,7 @@
 """Service ClusterIP and NodePort allocation, with the dry-run behaviour of kube-apiserver's allocators.
 
-Modelled on Kubernetes v1.25 to v1.33 (the versions the conformance suite runs against; the code below did not
-change in between), from kubernetes/kubernetes:
+Modelled on kubernetes/kubernetes from v1.25 (the real server of issue 19) to the current tree (kubesim reports
+v1.37): the dry-run behaviour below reads the same in both. Sources:
 
 - pkg/registry/core/service/storage/alloc.go: ``allocateCreate`` runs the allocators in the registry's
   BeginCreate hook, *before* the strategy's validation; ``allocateUpdate`` runs in BeginUpdate, after it.
@@ -16,9 +16,11 @@ change in between), from kubernetes/kubernetes:
 - pkg/registry/core/service/portallocator/allocator.go: ``ErrAllocated`` = "provided port is already allocated",
   ``ErrNotInRange`` = "provided port is not in the valid range. The range of valid ports is 30000-32767"
   (the default --service-node-port-range).
-- pkg/registry/core/service/ipallocator/bitmap.go: ``allocate(ip, dryRun)`` checks the range in a dry-run too but
-  "Don't bother to check whether the IP is actually free" - an IP taken by another Service fails only the write
-  (``ErrAllocated`` = "provided IP is already allocated").
+- pkg/registry/core/service/ipallocator/bitmap.go (``allocate(ip, dryRun)``) and, with the IPAddress-object
+  allocator that replaces it (MultiCIDRServiceAllocator, GA in 1.33), ipallocator.go (``allocateService``):
+  a dry-run checks the range but not whether the IP is free ("Don't bother to check whether the IP is actually
+  free") - an IP taken by another Service fails only the write (``ErrAllocated`` = "provided IP is already
+  allocated"; out of range: "the provided IP (<ip>) is not in the valid range. The range of valid IPs is <cidr>").
 """
 
 from __future__ import annotations
