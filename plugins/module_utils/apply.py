@@ -16,6 +16,7 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     describe_object,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import redact, strip_noise, to_yaml
+from ansible_collections.kubeforge.cluster.plugins.module_utils.rollback import Undo
 from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import wait_for
 
 # Write stages: objects of one stage go in parallel, stages one after the other (deletion in reverse).
@@ -206,6 +207,7 @@ class Batch:
         self.pruned = []
         self.parent_changed = False
         self.settings_namespace = getattr(client.settings, "namespace", None)
+        self.undo = Undo(client, options.get("field_manager") or "kubeforge", bool(options.get("force_conflicts")))
 
     # --- preparing ------------------------------------------------------------------------------------
     def _default_namespace(self):
@@ -352,17 +354,19 @@ class Batch:
             item.result = self._apply_one(item, dry_run=False)
             if item.live is None:
                 item.action = "created"
+                self.undo.add_created(item.ref, item.path(), item.result)
             elif _resource_version(item.result) == _resource_version(item.live):
                 item.action = "unchanged"
             else:
                 item.action = "configured"
+                self.undo.add_applied(item.ref, item.path(), item.live, item.result, item.body)
 
         todo = [i for i in items if i.action != "unchanged"]
         failures = [o for o in self.client.map(_one, todo, self.workers) if isinstance(o, KubeforgeError)]
         if failures:
-            done = ", ".join(i.ref for i in self.items if i.result is not None and i.action != "unchanged")
-            error = batch_error(failures, "to apply", "already applied: " + (done or "nothing"))
-            error.partial = {"changed": bool(done)}
+            self.undo.run()
+            error = batch_error(failures, "to apply", self.undo.note())
+            error.partial = self.undo.partial()
             raise error
 
     def _resolve_deferred(self, deferred):
@@ -379,20 +383,6 @@ class Batch:
                     item.body["metadata"].pop("namespace", None)
         self.fetch_live(deferred)
         self.dry_run(deferred)
-
-    def _rollback(self, error):
-        created = [
-            i for i in self.items if i.stage < _FIRST_LATE_STAGE and i.action == "created" and i.result is not None
-        ]
-        for item in reversed(created):
-            try:
-                self.client.request("DELETE", item.path())
-            except KubeforgeError:
-                continue
-        names = ", ".join(i.ref for i in created)
-        error.msg += f"; rolled back what this call had created: {names}"
-        error.args = (error.render(),)
-        return error
 
     def apply(self):
         """Validate the whole batch, then write changed objects stage by stage."""
@@ -419,7 +409,8 @@ class Batch:
             try:
                 self._resolve_deferred(deferred)
             except KubeforgeError as exc:
-                raise self._rollback(exc) from None
+                self.undo.run()
+                raise self.undo.annotate(exc) from None
         late = [i for i in self.items if i.stage >= _FIRST_LATE_STAGE]
         for stage in sorted({i.stage for i in late}):
             self._write_stage([i for i in late if i.stage == stage])

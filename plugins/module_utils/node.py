@@ -20,12 +20,14 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     HTTP_TOO_MANY_REQUESTS,
     KubeforgeError,
 )
+from ansible_collections.kubeforge.cluster.plugins.module_utils.rollback import Undo
 from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import wait_for
 
 NODES_PATH = "/api/v1/nodes"
 PODS_PATH = "/api/v1/pods"
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+SYSTEM_TAINT_PREFIX = "node.kubernetes.io/"
 _NODE_RESOURCE = Resource("", "v1", {"kind": "Node", "name": "nodes", "namespaced": False}, ["status"])
 _PATCH_ATTEMPTS = 5
 _BACKOFF_FIRST = 0.5
@@ -146,6 +148,39 @@ def node_patch(node, unschedulable=None, labels=None, taints=None):
             patch.setdefault("spec", {})["taints"] = new_taints or None
             patch.setdefault("metadata", {})["resourceVersion"] = node["metadata"].get("resourceVersion")
     return patch or None
+
+
+def _system_taint(taint):
+    return str(taint.get("key", "")).startswith(SYSTEM_TAINT_PREFIX)
+
+
+def undo_view(node, keys):
+    """What a rollback compares: the touched label ``keys``, schedulability, and the taints users set (the
+    node lifecycle controller adds and removes the node.kubernetes.io/ ones, e.g. on cordon)."""
+    view = node_view(node)
+    return {
+        "labels": {k: view["labels"].get(k) for k in keys},
+        "unschedulable": view["unschedulable"],
+        "taints": [t for t in view["taints"] if not _system_taint(t)],
+    }
+
+
+def restore_patch(before, after):
+    """``(restore, view)`` for a rollback of ``before`` -> ``after``: ``restore(current)`` is the merge patch
+    that puts back labels, schedulability and user taints (keeping the controller's current taints)."""
+    old, new = node_view(before), node_view(after)
+    keys = sorted(k for k in set(old["labels"]) | set(new["labels"]) if old["labels"].get(k) != new["labels"].get(k))
+    previous = undo_view(before, keys)
+
+    def restore(current):
+        patch = {"spec": {"unschedulable": True if previous["unschedulable"] else None}}
+        if keys:
+            patch["metadata"] = {"labels": previous["labels"]}
+        system = [t for t in node_view(current)["taints"] if _system_taint(t)]
+        patch["spec"]["taints"] = previous["taints"] + system or None
+        return patch
+
+    return restore, lambda node: undo_view(node, keys)
 
 
 def reconcile_node(client, node, check_mode=False, **wanted):
@@ -559,8 +594,18 @@ def run_node(module, client):
     state = params["state"]
     wanted = {"unschedulable": _UNSCHEDULABLE[state], "labels": params.get("labels"), "taints": params.get("taints")}
     results, before, after = [], {}, {}
+    undo = Undo(client)
     for node in nodes:
-        new, changed = reconcile_node(client, node, check_mode=module.check_mode, **wanted)
+        try:
+            new, changed = reconcile_node(client, node, check_mode=module.check_mode, **wanted)
+        except KubeforgeError as exc:
+            if not undo.pending:
+                raise
+            undo.run()
+            raise undo.annotate(exc) from None
+        if changed and not module.check_mode:
+            name = node["metadata"]["name"]
+            undo.add_patched(_node_ref(name), node_path(name), new, *restore_patch(node, new))
         before[node["metadata"]["name"]] = node_view(node)
         after[new["metadata"]["name"]] = node_view(new)
         results.append(dict(node_view(new), changed=changed))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import random
 import threading
 import time
 import uuid
@@ -15,6 +14,7 @@ from datetime import datetime, timezone
 import yaml
 
 from . import defaults, patch, resources, schema, selectors, ssa, validation
+from .allocators import Allocator
 from .errors import (
     HTTP_BAD_REQUEST,
     HTTP_FORBIDDEN,
@@ -30,6 +30,7 @@ from .errors import (
     not_found,
     success_status,
 )
+from .faults import Faults
 from .store import Store
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -87,66 +88,12 @@ class Ctx:
         return self.query.get("fieldValidation") or "Warn"
 
 
-class Allocator:
-    """ClusterIP and NodePort allocation from the live Service objects."""
-
-    def __init__(self, store):
-        self.store = store
-        self._next_ip = 10
-
-    def used_ips(self):
-        return {(s.get("spec") or {}).get("clusterIP") for s in self.store.items("/services")}
-
-    def cluster_ip(self):
-        used = self.used_ips()
-        while True:
-            self._next_ip += 1
-            ip = f"10.96.{self._next_ip // 254}.{self._next_ip % 254 + 1}"
-            if ip not in used:
-                return ip
-
-    def used_node_ports(self, skip=None):
-        used = set()
-        for svc in self.store.items("/services"):
-            if skip and svc["metadata"].get("uid") == skip:
-                continue
-            used |= {p.get("nodePort") for p in (svc.get("spec") or {}).get("ports") or []}
-        return used - {None}
-
-    def node_ports(self, obj, old):
-        """Allocate missing node ports; 422 causes for conflicts."""
-        spec = obj.get("spec") or {}
-        used = self.used_node_ports(skip=(old or {}).get("metadata", {}).get("uid"))
-        causes = []
-        wants = spec.get("type") in ("NodePort", "LoadBalancer")
-        for n, port in enumerate(spec.get("ports") or []):
-            if not wants:
-                continue
-            if port.get("nodePort") is None:
-                port["nodePort"] = self._free(used)
-            elif port["nodePort"] in used:
-                causes.append(
-                    validation.invalid_value(
-                        f"spec.ports[{n}].nodePort", port["nodePort"], "provided port is already allocated"
-                    )
-                )
-            used.add(port["nodePort"])
-        return causes
-
-    @staticmethod
-    def _free(used):
-        low, high = validation.NODE_PORT_RANGE
-        while True:
-            port = random.randint(low, high)
-            if port not in used:
-                return port
-
-
 class Api:
     def __init__(self, options=None):
         self.options = options or {}
         self.store = Store()
         self.allocator = Allocator(self.store)
+        self.faults = Faults(self)
         self.hooks = []  # callables(obj) run inside the lock after each stored write
         self.started = time.time()
         self._uid_lock = threading.Lock()
@@ -370,11 +317,10 @@ class Api:
         defaults.apply_defaults(new, self.allocator)
         if old is None:
             defaults.on_create(new, now_iso())
-        causes = validation.validate(new, old)
-        if new.get("kind") == "Service":
-            causes += self.allocator.node_ports(new, old)
-            causes += self._cluster_ip_conflict(new, old)
+        causes = self._validate(ctx, new, old)
         if causes:
+            if not ctx.dry_run:
+                self.faults.after_write(res, new)
             raise invalid(res, new["metadata"].get("name"), causes)
         previous = (old or {}).get("metadata", {}).get("managedFields")
         rendered = ssa.render(owners, api_version, now_iso(), previous)
@@ -394,19 +340,16 @@ class Api:
         self.store.put(res.key, new)
         for hook in self.hooks:
             hook(res.key, new)
+        self.faults.after_write(res, new)
         return new
 
-    def _cluster_ip_conflict(self, new, old):
-        ip = (new.get("spec") or {}).get("clusterIP")
-        if old is not None or ip in (None, "None", ""):
-            return []
-        if ip in self.allocator.used_ips():
-            return [
-                validation.invalid_value(
-                    "spec.clusterIPs", [ip], f"failed to allocate IP {ip}: provided IP is already allocated"
-                )
-            ]
-        return []
+    def _validate(self, ctx, new, old):
+        """A Service's allocation runs before validation on create, after it on update (see allocators)."""
+        if new.get("kind") != "Service":
+            return validation.validate(new, old)
+        if old is None:
+            return self.allocator.allocate(new, old, ctx.dry_run) or validation.validate(new, old)
+        return validation.validate(new, old) or self.allocator.allocate(new, old, ctx.dry_run)
 
     @staticmethod
     def _carry_system_meta(old, new):

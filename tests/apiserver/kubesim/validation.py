@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from . import selectors
+from . import enums, selectors
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -14,7 +14,6 @@ _QUALIFIED = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _MAX_SUBDOMAIN = 253
 _MAX_LABEL = 63
 _MAX_PORT = 65535
-NODE_PORT_RANGE = (30000, 32767)
 SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
     "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
@@ -134,16 +133,7 @@ def _containers(spec, field):
 
 
 def pod_spec(spec, field):
-    causes = _containers(spec, field)
-    if spec.get("restartPolicy") not in (None, "Always", "OnFailure", "Never"):
-        causes.append(
-            (
-                "FieldValueNotSupported",
-                f"{field}.restartPolicy",
-                f'Unsupported value: {_fmt(spec["restartPolicy"])}: supported values: "Always", "OnFailure", "Never"',
-            )
-        )
-    return causes
+    return _containers(spec, field)
 
 
 def _template(spec, selector_reqs, field="spec"):
@@ -222,29 +212,14 @@ def _service(obj, old):
     spec = obj.get("spec") or {}
     causes = []
     kind = spec.get("type", "ClusterIP")
-    if kind not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
-        causes.append(
-            (
-                "FieldValueNotSupported",
-                "spec.type",
-                f"Unsupported value: {_fmt(kind)}: supported "
-                'values: "ClusterIP", "ExternalName", '
-                '"LoadBalancer", "NodePort"',
-            )
-        )
     if kind != "ExternalName" and not spec.get("ports") and spec.get("clusterIP") != "None":
         causes.append(required("spec.ports"))
     for n, port in enumerate(spec.get("ports") or []):
         causes += _port_range(f"spec.ports[{n}].port", port.get("port"))
         node_port = port.get("nodePort")
-        if node_port is not None and not NODE_PORT_RANGE[0] <= node_port <= NODE_PORT_RANGE[1]:
-            causes.append(
-                invalid_value(
-                    f"spec.ports[{n}].nodePort",
-                    node_port,
-                    "provided port is not in the valid range. The range of valid ports is 30000-32767",
-                )
-            )
+        # Only the port-number check is validation; the node-port range is the allocator's (allocators.py).
+        if node_port is not None:
+            causes += _port_range(f"spec.ports[{n}].nodePort", node_port)
         if node_port is not None and kind == "ClusterIP":
             causes.append(forbidden(f"spec.ports[{n}].nodePort", "may not be used when `type` is 'ClusterIP'"))
     if len({(p.get("port"), p.get("protocol", "TCP")) for p in spec.get("ports") or []}) < len(spec.get("ports") or []):
@@ -355,4 +330,4 @@ def validate(obj, old):
     rule = RULES.get(obj.get("kind"))
     if rule is not None:
         causes += rule(obj, old)
-    return causes
+    return causes + enums.check(obj)

@@ -221,7 +221,7 @@ def test_objects_in_a_new_namespace_check_mode_and_rollback(playbook, apiserver,
     run = playbook([_task(batch)])
     assert run.rc != 0
     assert "broken" in run.last.msg and "spec.replicas" in run.last.msg
-    assert f"rolled back what this call had created: Namespace/{new_ns}" in run.last.msg
+    assert f"rolled back: Namespace/{new_ns} (deleted)" in run.last.msg
     gone = _get(apiserver, f"/api/v1/namespaces/{new_ns}")
     assert gone is None or gone["metadata"].get("deletionTimestamp")
     assert _get(apiserver, f"/api/v1/namespaces/{new_ns}/configmaps/fine") is None
