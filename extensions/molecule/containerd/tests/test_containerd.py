@@ -6,6 +6,7 @@ After side_effect.yml: kube-master and kubenode-2 run the 2.x release (config ve
 """
 
 import re
+from typing import NamedTuple
 
 import tomllib
 
@@ -15,12 +16,18 @@ NAMESPACE = "kubeforge-test"
 IMAGE = "docker.io/kubeforge/busybox:test"
 RELEASE = "2.1.9"
 LAYOUT_2X = 3  # config version of containerd 2.x
-# Host -> (containerd version line, config version, sandbox image). Pause tags: kubeadm's PauseVersion of the
-# host's Kubernetes minor (1.37 -> 3.10.1, 1.33 -> 3.10); kube-master uses the offline image repository.
+
+
+class Expected(NamedTuple):
+    line: str  # containerd release line
+    config_version: int
+    sandbox: str  # pause tag: kubeadm's PauseVersion of the host's Kubernetes minor (1.37 -> 3.10.1, 1.33 -> 3.10)
+
+
 EXPECTED = {
-    "kube-master": ("2.1", 3, "kf-mirror:5000/k8s/pause:3.10.1"),
-    "kubenode-1": ("1.7", 2, "registry.k8s.io/pause:3.10"),
-    "kubenode-2": ("2.1", 3, "registry.k8s.io/pause:3.10.1"),
+    "kube-master": Expected("2.1", 3, "kf-mirror:5000/k8s/pause:3.10.1"),  # the offline image repository
+    "kubenode-1": Expected("1.7", 2, "registry.k8s.io/pause:3.10"),
+    "kubenode-2": Expected("2.1", 3, "registry.k8s.io/pause:3.10.1"),
 }
 
 
@@ -40,7 +47,7 @@ def test_service_running_and_enabled(host):
 
 
 def test_installed_version_is_the_chosen_one(host):
-    line, _, _ = _expected(host)
+    line = _expected(host).line
     version = re.search(r" v?(\d+\.\d+\.\d+)", host.check_output("containerd --version")).group(1)
     assert version.startswith(line + ".")
     if line == "2.1":
@@ -49,14 +56,14 @@ def test_installed_version_is_the_chosen_one(host):
 
 
 def test_rendered_file_is_data_for_the_installed_layout(host):
-    _, config_version, _ = _expected(host)
+    config_version = _expected(host).config_version
     rendered = tomllib.loads(host.file("/etc/containerd/config.toml").content_string)
     assert rendered["version"] == config_version
     assert rendered["debug"]["level"] == "info", "containerd_config_overrides merged over the whole config"
 
 
 def test_cri_settings_land_where_the_installed_version_reads_them(host):
-    _, config_version, sandbox = _expected(host)
+    config_version, sandbox = _expected(host).config_version, _expected(host).sandbox
     plugins = _dump(host)["plugins"]
     if config_version == LAYOUT_2X:
         runtime = plugins["io.containerd.cri.v1.runtime"]

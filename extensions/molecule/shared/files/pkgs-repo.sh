@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # pkgs-repo REPO_DIR K8S_VERSION CRICTL_VERSION BIN_DIR CRICTL_TARBALL
 # Builds a signed, flat apt repository laid out like pkgs.k8s.io's (<base>/core:/stable:/v<minor>/deb/: InRelease,
 # Packages, Release.key, the .debs) from the test mirror's binaries: the real kubectl, the kubelet, kubeadm and crictl

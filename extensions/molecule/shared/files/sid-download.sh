@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # sid-download DIR PACKAGE...: download the .deb of each PACKAGE from Debian sid (unstable) into DIR, with a private
 # apt state so the test host's own sources and lists stay untouched. The mirror URI is the host's own Debian mirror.
 # sid's Release carries a Valid-Until date and the mirror this machine reaches can be older than the machine's clock:
