@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import importlib
 import os
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -64,3 +67,22 @@ def namespace(apiserver, request):
 def pytest_report_header(config):
     del config
     return f"kubesim: {HERE / 'apiserver' / 'serve'} (KUBECONFIG_REAL={os.environ.get('KUBECONFIG_REAL', '')})"
+
+
+@contextlib.contextmanager
+def _serve(handler):
+    """Serve ``handler`` (an http.server request handler class) on 127.0.0.1; yields the base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def local_http_server():
+    """``with local_http_server(handler) as url``: serve an http.server request handler class on 127.0.0.1."""
+    return _serve

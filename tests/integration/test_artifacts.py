@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,14 @@ OTHER = "b" * 64
 
 
 @pytest.fixture
-def published(tmp_path):
+def published(tmp_path, local_http_server):
     """A local server publishing tool-amd64.sha256 (one value) and all.sha256sum (one line per file)."""
     root = tmp_path / "www"
     root.mkdir()
     (root / "tool-amd64.sha256").write_text(f"{GOOD}\n")
     (root / "all.sha256sum").write_text(f"{OTHER}  tool.arm64\n{GOOD}  tool.amd64\n")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with local_http_server(functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))) as url:
+        yield url
 
 
 def _files(base, pins):
@@ -84,3 +78,19 @@ def test_a_pin_that_differs_from_the_published_checksum_fails(ansible_playbook, 
     run = _fetch(ansible_playbook, published, OTHER)
     assert run.rc != 0
     assert f"tool amd64: pinned sha256 {OTHER}" in run.stdout and f"differs from the published {GOOD}" in run.stdout
+
+
+def test_default_table_lists_crictl_and_the_pause_tag_of_the_pinned_version(ansible_playbook):
+    """crictl (issue 14 A2) per architecture, and the pause tag from the containerd role's table (B8)."""
+    run = ansible_playbook(PLAYBOOK, extra_vars={"control_plane_kubernetes_version": "v1.33.2"})
+    assert run.rc == 0, run.stdout
+    lines = _lines(run)
+    base = "https://github.com/kubernetes-sigs/cri-tools/releases/download/v1.37.0/crictl-v1.37.0-linux"
+    assert any(line.startswith(f"file  {base}-amd64.tar.gz  ") for line in lines), lines
+    assert any(line.startswith(f"file  {base}-arm64.tar.gz  ") for line in lines), lines
+    # kubeadm 1.33's PauseVersion is 3.10 (cmd/kubeadm/app/constants/constants.go).
+    assert "image registry.k8s.io/pause:3.10" in lines
+    pinned = ansible_playbook(PLAYBOOK, extra_vars={"kube_packages_kubernetes_version": "1.35.1"})
+    assert pinned.rc == 0, pinned.stdout
+    assert any("crictl-v1.35.0-linux-amd64.tar.gz  sha256=2e141e5b" in line for line in _lines(pinned))
+    assert "image registry.k8s.io/pause:3.10.1" in _lines(pinned)

@@ -1,18 +1,43 @@
-"""Testinfra checks of kubeforge.cluster.containerd: real Debian containerd running a real container."""
+"""Testinfra checks of kubeforge.cluster.containerd: real containerd (Debian 1.6/1.7 packages, sid's 2.1.9 as the
+release tarball) parses the rendered config and runs a real container.
+
+After side_effect.yml: kube-master and kubenode-2 run the 2.x release (config version 3), kubenode-1 Debian trixie's
+1.7 (config version 2).
+"""
 
 import re
+from typing import NamedTuple
+
+import tomllib
 
 testinfra_hosts = ["ansible://nodes"]
 
 NAMESPACE = "kubeforge-test"
 IMAGE = "docker.io/kubeforge/busybox:test"
-# containerd 1.x reads config version 2, containerd 2.x version 3.
-CONFIG_VERSION_OF_MAJOR = {1: 2, 2: 3}
+RELEASE = "2.1.9"
+LAYOUT_2X = 3  # config version of containerd 2.x
 
 
-def _major(host):
-    version = host.check_output("containerd --version")
-    return int(re.search(r" v?(\d+)\.\d+\.\d+", version).group(1))
+class Expected(NamedTuple):
+    line: str  # containerd release line
+    config_version: int
+    sandbox: str  # pause tag: kubeadm's PauseVersion of the host's Kubernetes minor (1.37 -> 3.10.1, 1.33 -> 3.10)
+
+
+EXPECTED = {
+    "kube-master": Expected("2.1", 3, "kf-mirror:5000/k8s/pause:3.10.1"),  # the offline image repository
+    "kubenode-1": Expected("1.7", 2, "registry.k8s.io/pause:3.10"),
+    "kubenode-2": Expected("2.1", 3, "registry.k8s.io/pause:3.10.1"),
+}
+
+
+def _expected(host):
+    return EXPECTED[host.backend.get_hostname()]
+
+
+def _dump(host):
+    """containerd's effective config: what containerd itself parsed from the rendered file."""
+    return tomllib.loads(host.check_output("containerd config dump"))
 
 
 def test_service_running_and_enabled(host):
@@ -21,15 +46,40 @@ def test_service_running_and_enabled(host):
     assert service.is_enabled
 
 
-def test_config_layout_matches_major_version(host):
-    config = host.file("/etc/containerd/config.toml").content_string
-    expected = CONFIG_VERSION_OF_MAJOR[min(_major(host), 2)]
-    assert f"\nversion = {expected}\n" in config
-    # containerd itself parsed the file: the effective config carries the rendered values.
-    dump = host.check_output("containerd config dump")
-    assert "SystemdCgroup = true" in dump
-    assert "registry.k8s.io/pause:3.10" in dump
-    assert 'config_path = "/etc/containerd/certs.d"' in dump
+def test_installed_version_is_the_chosen_one(host):
+    line = _expected(host).line
+    version = re.search(r" v?(\d+\.\d+\.\d+)", host.check_output("containerd --version")).group(1)
+    assert version.startswith(line + ".")
+    if line == "2.1":
+        assert version == RELEASE
+        assert host.file("/usr/local/sbin/runc").is_file
+
+
+def test_rendered_file_is_data_for_the_installed_layout(host):
+    config_version = _expected(host).config_version
+    rendered = tomllib.loads(host.file("/etc/containerd/config.toml").content_string)
+    assert rendered["version"] == config_version
+    assert rendered["debug"]["level"] == "info", "containerd_config_overrides merged over the whole config"
+
+
+def test_cri_settings_land_where_the_installed_version_reads_them(host):
+    config_version, sandbox = _expected(host).config_version, _expected(host).sandbox
+    plugins = _dump(host)["plugins"]
+    if config_version == LAYOUT_2X:
+        runtime = plugins["io.containerd.cri.v1.runtime"]
+        images = plugins["io.containerd.cri.v1.images"]
+        assert images["pinned_images"]["sandbox"] == sandbox
+        assert images["registry"]["config_path"] == "/etc/containerd/certs.d"
+        assert runtime["cni"]["bin_dirs"] == ["/opt/cni/bin"]
+    else:
+        runtime = plugins["io.containerd.grpc.v1.cri"]
+        assert runtime["sandbox_image"] == sandbox
+        assert runtime["registry"]["config_path"] == "/etc/containerd/certs.d"
+        assert runtime["cni"]["bin_dir"] == "/opt/cni/bin"
+    assert runtime["restrict_oom_score_adj"] is True
+    if host.backend.get_hostname() != "kubenode-2":  # side_effect.yml re-applied it with restrict_oom_score_adj only
+        assert runtime["device_ownership_from_security_context"] is True
+    assert runtime["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
 
 
 def test_registry_mirror_and_crictl(host):

@@ -30,3 +30,11 @@ def test_kubelet_unit_and_kubeadm_drop_in(host):
     assert "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf" in unit
     assert "EnvironmentFile=-/etc/default/kubelet" in unit
     assert host.file("/etc/default/kubelet").contains("^KUBELET_EXTRA_ARGS=--fail-swap-on=false$")
+
+
+def test_crictl_installed_from_its_release_tarball(host):
+    """Issue 14 A2: the mirror method installs crictl (kubeadm < 1.31 refuses init/join without it)."""
+    crictl = host.file("/usr/bin/crictl")
+    assert crictl.mode == EXECUTABLE_MODE
+    assert host.check_output("crictl --version") == "crictl version v1.37.0"
+    assert host.file(f"{CACHE}/crictl-v1.37.0-linux-amd64.tar.gz").is_file
