@@ -34,7 +34,8 @@ FACTS_MODULE = """#!/usr/bin/python
 from ansible.module_utils.basic import AnsibleModule
 
 module = AnsibleModule(argument_spec={"address": {"type": "str", "required": True}})
-module.exit_json(changed=False, ansible_facts={"default_ipv4": {"address": module.params["address"], "interface": "eth0"}})
+route = {"address": module.params["address"], "interface": "eth0"}
+module.exit_json(changed=False, ansible_facts={"default_ipv4": route})
 """
 
 
@@ -57,8 +58,14 @@ def render(tmp_path, version="1.37.1", extra=None, chosen=True):
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     master = dict(local, **({"control_plane_advertise_address": CHOSEN["kube-master"]} if chosen else {}))
     worker = dict(local, **({"worker_node_ip": CHOSEN["kubenode-1"]} if chosen else {}))
-    inventory = {"all": {"children": {"control_plane": {"hosts": {"kube-master": master}},
-                                      "workers": {"hosts": {"kubenode-1": worker}}}}}
+    inventory = {
+        "all": {
+            "children": {
+                "control_plane": {"hosts": {"kube-master": master}},
+                "workers": {"hosts": {"kubenode-1": worker}},
+            }
+        }
+    }
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
     kubeadm = _kubeadm(tmp_path, version)
     settings = {
@@ -72,20 +79,50 @@ def render(tmp_path, version="1.37.1", extra=None, chosen=True):
         **(extra or {}),
     }
     (tmp_path / "settings.yml").write_text(yaml.safe_dump(settings))
-    facts = {"test_default_route": {"address": "{{ %s[inventory_hostname] }}" % json.dumps(DEFAULT_ROUTE)}}
+    facts = {"test_default_route": {"address": f"{{{{ {json.dumps(DEFAULT_ROUTE)}[inventory_hostname] }}}}"}}
     playbook = [
-        {"name": "control plane", "hosts": "control_plane", "gather_facts": False, "tasks": [facts,
-            {"ansible.builtin.include_role": {"name": "kubeforge.cluster.control_plane", "tasks_from": "config.yml"}}]},
-        {"name": "workers", "hosts": "workers", "gather_facts": False, "tasks": [facts,
-            {"ansible.builtin.include_role": {"name": "kubeforge.cluster.worker", "tasks_from": "config.yml"}}]},
+        {
+            "name": "control plane",
+            "hosts": "control_plane",
+            "gather_facts": False,
+            "tasks": [
+                facts,
+                {
+                    "ansible.builtin.include_role": {
+                        "name": "kubeforge.cluster.control_plane",
+                        "tasks_from": "config.yml",
+                    }
+                },
+            ],
+        },
+        {
+            "name": "workers",
+            "hosts": "workers",
+            "gather_facts": False,
+            "tasks": [
+                facts,
+                {"ansible.builtin.include_role": {"name": "kubeforge.cluster.worker", "tasks_from": "config.yml"}},
+            ],
+        },
     ]
     (tmp_path / "render.yml").write_text(yaml.safe_dump(playbook))
     env = dict(os.environ)
     env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".venv" / "collections"))
-    env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LIBRARY=str(library), KUBEADM_DOUBLE_ROOT=str(tmp_path / "root"))
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-           "-e", "@" + str(tmp_path / "settings.yml"), str(tmp_path / "render.yml")]
+    env.update(
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_LIBRARY=str(library),
+        KUBEADM_DOUBLE_ROOT=str(tmp_path / "root"),
+    )
+    cmd = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        str(tmp_path / "hosts.yml"),
+        "-e",
+        "@" + str(tmp_path / "settings.yml"),
+        str(tmp_path / "render.yml"),
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=300, check=False)
     files = {path.stem: path.read_text() for path in out.glob("*.yaml")}
     return run, files
@@ -104,8 +141,13 @@ def validate(tmp_path, version, text):
     path = tmp_path / "check.yaml"
     path.write_text(text)
     env = dict(os.environ, KUBEADM_DOUBLE_ROOT=str(tmp_path / "root"))
-    return subprocess.run([str(_kubeadm(tmp_path, version)), "config", "validate", "--config", str(path)],
-                          capture_output=True, text=True, env=env, check=False)
+    return subprocess.run(
+        [str(_kubeadm(tmp_path, version)), "config", "validate", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(("version", "api"), [("1.37.1", "v1beta4"), ("1.30.9", "v1beta3")])
@@ -125,11 +167,14 @@ def test_rendered_files_are_valid_kubeadm_configuration(tmp_path, version, api):
 
 def test_a_lone_comment_document_is_refused_like_kubeadm(tmp_path):
     """The old template wrote `# managed` and then `---`: kubeadm's first document had no apiVersion/kind."""
-    check = validate(tmp_path, "1.37.1", "# Ansible managed\n---\napiVersion: kubeadm.k8s.io/v1beta4\n"
-                                         "kind: InitConfiguration\n")
+    check = validate(
+        tmp_path, "1.37.1", "# Ansible managed\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+    )
     assert check.returncode == 1
-    assert ("invalid configuration for GroupVersionKind /, Kind=: kind and apiVersion is mandatory information that "
-            "must be specified") in check.stderr
+    assert (
+        "invalid configuration for GroupVersionKind /, Kind=: kind and apiVersion is mandatory information that "
+        "must be specified"
+    ) in check.stderr
 
 
 def test_multi_nic_uses_the_chosen_address_not_the_default_route(tmp_path):
@@ -141,7 +186,8 @@ def test_multi_nic_uses_the_chosen_address_not_the_default_route(tmp_path):
     assert "192.168.50.10" in cluster["apiServer"]["certSANs"]
     assert init["InitConfiguration"]["localAPIEndpoint"]["advertiseAddress"] == "192.168.50.10"
     assert init["InitConfiguration"]["nodeRegistration"]["kubeletExtraArgs"] == [
-        {"name": "node-ip", "value": "192.168.50.10"}]
+        {"name": "node-ip", "value": "192.168.50.10"}
+    ]
     join = documents(files["kubenode-1"])["JoinConfiguration"]
     assert join["nodeRegistration"]["kubeletExtraArgs"] == [{"name": "node-ip", "value": "192.168.50.11"}]
     assert "10.0.0." not in files["kube-master"] + files["kubenode-1"]
@@ -153,7 +199,8 @@ def test_without_a_chosen_address_the_default_route_is_used(tmp_path):
     init = documents(files["kube-master"])
     assert init["ClusterConfiguration"]["controlPlaneEndpoint"] == "10.0.0.10:6443"
     assert documents(files["kubenode-1"])["JoinConfiguration"]["nodeRegistration"]["kubeletExtraArgs"] == [
-        {"name": "node-ip", "value": "10.0.0.11"}]
+        {"name": "node-ip", "value": "10.0.0.11"}
+    ]
 
 
 def test_v1beta3_renders_extra_args_as_a_map(tmp_path):
@@ -166,8 +213,10 @@ def test_v1beta3_renders_extra_args_as_a_map(tmp_path):
 def test_overrides_are_merged_into_every_document(tmp_path):
     extra = {
         "control_plane_init_config": {"nodeRegistration": {"imagePullPolicy": "Never"}},
-        "control_plane_cluster_config": {"apiServer": {"extraArgs": [{"name": "audit-log-maxage", "value": "7"}]},
-                                         "networking": {"dnsDomain": "example.internal"}},
+        "control_plane_cluster_config": {
+            "apiServer": {"extraArgs": [{"name": "audit-log-maxage", "value": "7"}]},
+            "networking": {"dnsDomain": "example.internal"},
+        },
         "control_plane_kubelet_config": {"failSwapOn": False},
         "control_plane_kube_proxy_config": {"conntrack": {"maxPerCore": 0}},
         "control_plane_skip_phases": ["addon/kube-proxy"],
@@ -183,9 +232,12 @@ def test_overrides_are_merged_into_every_document(tmp_path):
     assert init["ClusterConfiguration"]["apiServer"]["extraArgs"] == [{"name": "audit-log-maxage", "value": "7"}]
     assert init["ClusterConfiguration"]["networking"]["podSubnet"] == "10.244.0.0/16"
     assert init["ClusterConfiguration"]["networking"]["dnsDomain"] == "example.internal"
-    assert init["KubeletConfiguration"] == {"apiVersion": "kubelet.config.k8s.io/v1beta1",
-                                            "kind": "KubeletConfiguration", "cgroupDriver": "systemd",
-                                            "failSwapOn": False}
+    assert init["KubeletConfiguration"] == {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "cgroupDriver": "systemd",
+        "failSwapOn": False,
+    }
     assert init["KubeProxyConfiguration"]["conntrack"] == {"maxPerCore": 0}
     join = documents(files["kubenode-1"])["JoinConfiguration"]
     assert join["skipPhases"] == ["preflight"]
@@ -196,15 +248,23 @@ def test_overrides_are_merged_into_every_document(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"control_plane_cluster_config": {"apiServer": {"extraArg": [{"name": "v", "value": "2"}]}}},
-         'strict decoding error: unknown field "apiServer.extraArg"'),
-        ({"control_plane_kube_proxy_config": {"conntrack": {"maxPerCores": 0}}},
-         'strict decoding error: unknown field "conntrack.maxPerCores"'),
-        ({"control_plane_cluster_config": {"apiServer": {"extraArgs": {"v": "2"}}}},
-         "json: cannot unmarshal object into Go struct field ClusterConfiguration.apiServer.extraArgs of type "
-         "[]v1beta4.Arg"),
-        ({"worker_join_config": {"discovery": {"timeout": "5m"}}},
-         'strict decoding error: unknown field "discovery.timeout"'),
+        (
+            {"control_plane_cluster_config": {"apiServer": {"extraArg": [{"name": "v", "value": "2"}]}}},
+            'strict decoding error: unknown field "apiServer.extraArg"',
+        ),
+        (
+            {"control_plane_kube_proxy_config": {"conntrack": {"maxPerCores": 0}}},
+            'strict decoding error: unknown field "conntrack.maxPerCores"',
+        ),
+        (
+            {"control_plane_cluster_config": {"apiServer": {"extraArgs": {"v": "2"}}}},
+            "json: cannot unmarshal object into Go struct field ClusterConfiguration.apiServer.extraArgs of type "
+            "[]v1beta4.Arg",
+        ),
+        (
+            {"worker_join_config": {"discovery": {"timeout": "5m"}}},
+            'strict decoding error: unknown field "discovery.timeout"',
+        ),
     ],
     ids=["unknown-cluster-field", "unknown-kube-proxy-field", "v1beta3-map-in-v1beta4", "v1beta3-only-join-field"],
 )
@@ -217,13 +277,58 @@ def test_a_mistyped_override_stops_before_kubeadm_runs(tmp_path, extra, message)
 def test_an_override_may_not_change_apiversion_or_kind(tmp_path):
     env = dict(os.environ)
     env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".venv" / "collections"))
-    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"ansible.builtin.include_role": {
-        "name": "kubeforge.cluster.control_plane", "tasks_from": "validate.yml"}}]}]
+    play = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "ansible.builtin.include_role": {
+                        "name": "kubeforge.cluster.control_plane",
+                        "tasks_from": "validate.yml",
+                    }
+                }
+            ],
+        }
+    ]
     (tmp_path / "p.yml").write_text(yaml.safe_dump(play))
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"control_plane": {"hosts": {
-        "localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}}}))
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"), "-e",
-           json.dumps({"control_plane_kube_proxy_config": {"kind": "Other"}}), str(tmp_path / "p.yml")]
+    (tmp_path / "hosts.yml").write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "children": {
+                        "control_plane": {
+                            "hosts": {
+                                "localhost": {
+                                    "ansible_connection": "local",
+                                    "ansible_python_interpreter": sys.executable,
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        )
+    )
+    cmd = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        str(tmp_path / "hosts.yml"),
+        "-e",
+        json.dumps({"control_plane_kube_proxy_config": {"kind": "Other"}}),
+        str(tmp_path / "p.yml"),
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=120, check=False)
     assert run.returncode != 0
     assert "control_plane_kube_proxy_config: an override dict changes" in run.stdout, run.stdout
+
+
+def test_workers_follow_the_shared_control_plane_settings(tmp_path):
+    """One place for values the cluster shares: the worker role's defaults follow control_plane_* when set."""
+    run, files = render(tmp_path, extra={"control_plane_cri_socket": "unix:///run/crio/crio.sock"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert documents(files["kube-master"])["InitConfiguration"]["nodeRegistration"]["criSocket"] == (
+        "unix:///run/crio/crio.sock"
+    )
+    join = documents(files["kubenode-1"])["JoinConfiguration"]
+    assert join["nodeRegistration"]["criSocket"] == "unix:///run/crio/crio.sock"
