@@ -164,7 +164,7 @@ def test_the_double_refuses_secrets_on_its_command_line(cluster):
 def test_join_through_a_config_file_then_refuse_a_second_join(cluster, tmp_path):
     join_material = kubeadm.join_material(_Module(cluster))
     worker = dict(cluster, KUBEADM_DOUBLE_ROOT=str(tmp_path / "worker"))
-    ca = Path(worker["KUBEADM_DOUBLE_ROOT"]) / "etc/kubernetes/pki/ca.crt"
+    ca = Path(worker["KUBEADM_DOUBLE_ROOT"]) / "etc/kubeadm-double/cluster-ca.crt"  # what discovery finds
     ca.parent.mkdir(parents=True)
     shutil.copy(_Module(cluster).params["ca_cert"], ca)
     config = tmp_path / "join.yaml"
