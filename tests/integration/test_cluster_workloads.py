@@ -48,8 +48,10 @@ def _deployment(namespace, name, replicas):
 def _create(server, body):
     group = "/apis/apps/v1" if body["apiVersion"] == "apps/v1" else "/api/v1"
     plural = {"DaemonSet": "daemonsets", "Deployment": "deployments", "Namespace": "namespaces"}[body["kind"]]
-    path = f"{group}/namespaces/{body['metadata']['namespace']}/{plural}" if body["kind"] != "Namespace" else (
-        "/api/v1/namespaces"
+    path = (
+        f"{group}/namespaces/{body['metadata']['namespace']}/{plural}"
+        if body["kind"] != "Namespace"
+        else ("/api/v1/namespaces")
     )
     status, answer = server.request("POST", path, body)
     assert status == HTTP_CREATED, answer
@@ -115,9 +117,9 @@ def test_missing_workload_fails_before_waiting(ansible_playbook, tmp_path, clust
     assert run.rc != 0
     check = run.task(CHECK_FOUND)
     assert check.failed
-    assert check.msg == "missing in the cluster: Deployment/kube-system/coredns (created by kubeadm (addon/coredns)).", (
-        check.msg
-    )
+    assert (
+        check.msg == "missing in the cluster: Deployment/kube-system/coredns (created by kubeadm (addon/coredns))."
+    ), check.msg
     assert WAIT not in [task.name for task in run.tasks]
 
 

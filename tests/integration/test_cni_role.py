@@ -27,7 +27,11 @@ NODES_READY = "kubeforge.cluster.cni : Wait for every node to be Ready"
 def cluster(apiserver_factory):
     """A private server with a Node named like the play's host (localhost), which the role waits to be Ready."""
     server = apiserver_factory()
-    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "localhost", "labels": {"kubernetes.io/os": "linux"}}}
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "localhost", "labels": {"kubernetes.io/os": "linux"}},
+    }
     status, body = server.request("POST", "/api/v1/nodes", node)
     assert status == HTTP_CREATED, body
     return server

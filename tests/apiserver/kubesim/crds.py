@@ -57,7 +57,9 @@ class Establisher:
             stored = [v["name"] for v in spec.get("versions") or [] if v.get("storage")]
             status["storedVersions"] = sorted(set(status.get("storedVersions") or []) | set(stored))
             set_condition(conditions, "NamesAccepted", "True", "NoConflicts", "no conflicts found")
-            set_condition(conditions, "Established", "True", "InitialNamesAccepted", "the initial names have been accepted")
+            set_condition(
+                conditions, "Established", "True", "InitialNamesAccepted", "the initial names have been accepted"
+            )
         if obj.get("status") != status:
             new = copy.deepcopy(obj)
             new["status"] = status

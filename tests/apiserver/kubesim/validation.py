@@ -343,7 +343,7 @@ def _crd(obj, old):
     causes = []
     name = obj["metadata"].get("name")
     if name != "{}.{}".format(names.get("plural", ""), spec.get("group", "")):
-        causes.append(invalid_value("metadata.name", name, "must be spec.names.plural+\".\"+spec.group"))
+        causes.append(invalid_value("metadata.name", name, 'must be spec.names.plural+"."+spec.group'))
     if spec.get("scope") not in ("Cluster", "Namespaced"):
         causes.append(invalid_value("spec.scope", spec.get("scope"), 'must be "Cluster" or "Namespaced"'))
     versions = spec.get("versions") or []
