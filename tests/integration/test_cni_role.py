@@ -13,7 +13,7 @@ import yaml
 HTTP_OK = 200
 HTTP_CREATED = 201
 HTTP_NOT_FOUND = 404
-FIXTURE = Path(__file__).resolve().parent / "data" / "calico-v3.30.3-reduced.yaml"
+FIXTURE = Path(__file__).resolve().parent / "data" / "calico-v3.30.3-reduced.manifest"
 POD_SUBNET = "10.32.0.0/16"
 MIRROR = "mirror.example:5000/calico"
 CALICO_NODE = "/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node"

@@ -61,7 +61,7 @@ def _findings(run):
 
 
 def _wait_pdb_blocked(server, path):
-    for _ in range(100):
+    for _attempt in range(100):
         _status, pdb = server.request("GET", path)
         status = pdb.get("status") or {}
         if status.get("expectedPods") and status.get("disruptionsAllowed") == 0:
@@ -115,7 +115,7 @@ def test_drift_is_reported_worst_first(ansible_playbook, tmp_path, cluster):
         return _findings(run)
 
     findings = settled()
-    for _ in range(5):  # the crash loop shows once kubesim's kubelet restarted the container
+    for _attempt in range(5):  # the crash loop shows once kubesim's kubelet restarted the container
         if any(f[0] == "critical" for f in findings):
             break
         findings = settled()
