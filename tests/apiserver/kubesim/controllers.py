@@ -10,7 +10,7 @@ import threading
 import time
 import traceback
 
-from . import aggregator, resources, workloads
+from . import aggregator, crds, resources, workloads
 from .nodes import Kubelet, NodeSimulator, Scheduler
 
 _IDLE_WAIT = 0.5
@@ -35,6 +35,7 @@ class Controllers:
         self.kubelet = Kubelet(self, getattr(args, "ready_delay", 0.1), getattr(args, "pod_stop_seconds", 0.2))
         self.workloads = workloads.Workloads(self)
         self.aggregator = aggregator.Aggregator(self)
+        self.crds = crds.Establisher(self)
         self.gc = GarbageCollector(self)
         api.store.listeners.append(self._on_event)
 
@@ -106,6 +107,7 @@ class Controllers:
         ns, name = meta.get("namespace", ""), meta["name"]
         out = list(self.workloads.route(key, event, obj))
         out += self.aggregator.route(key, obj)
+        out += self.crds.route(key, obj)
         if key == "/namespaces":
             out.append(("namespace", name))
         elif key == "/nodes":
@@ -141,6 +143,7 @@ class Controllers:
             "gc-finalize": self.gc.finalize,
             "apiservice": self.aggregator.apiservice,
             "apiservices-for": self.aggregator.for_service,
+            "crd": self.crds.crd,
         }.get(kind)
         if handler is not None:
             handler(*item[1:])

@@ -37,7 +37,10 @@ class Resource:
 
 
 # Groups whose OpenAPI definitions do not live under io.k8s.api.<group>.
-_DEF_PACKAGES = {"apiregistration.k8s.io": "io.k8s.kube-aggregator.pkg.apis.apiregistration"}
+_DEF_PACKAGES = {
+    "apiregistration.k8s.io": "io.k8s.kube-aggregator.pkg.apis.apiregistration",
+    "apiextensions.k8s.io": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions",
+}
 
 
 def _def_prefix(group, version):
@@ -142,6 +145,17 @@ RESOURCES = [
     _r("networking.k8s.io/v1", "IngressClass", "ingressclasses", False),
     _r("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True),
     _r("coordination.k8s.io/v1", "Lease", "leases", True),
+    # Stored and Established (crds.py); the custom resources they define are not served (discovery does not
+    # list their groups, so a client gets "no kind" for them, as from an API server without the CRD).
+    _r(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        False,
+        short=["crd", "crds"],
+        subs=["status"],
+        categories=("api-extensions",),
+    ),
     _r(
         "apiregistration.k8s.io/v1",
         "APIService",

@@ -308,7 +308,30 @@ def _apiservice(obj, old):
     return causes + _apiservice_service(spec)
 
 
+def _crd(obj, old):
+    """apiextensions-apiserver's ValidateCustomResourceDefinition, the parts a manifest can get wrong by hand:
+    the name is `<spec.names.plural>.<spec.group>`, the scope is Cluster or Namespaced, exactly one version is
+    the storage version (staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation)."""
+    del old
+    spec = obj.get("spec") or {}
+    names = spec.get("names") or {}
+    causes = []
+    name = obj["metadata"].get("name")
+    if name != "{}.{}".format(names.get("plural", ""), spec.get("group", "")):
+        causes.append(invalid_value("metadata.name", name, 'must be spec.names.plural+"."+spec.group'))
+    if spec.get("scope") not in ("Cluster", "Namespaced"):
+        causes.append(invalid_value("spec.scope", spec.get("scope"), 'must be "Cluster" or "Namespaced"'))
+    versions = spec.get("versions") or []
+    if not versions:
+        causes.append(required("spec.versions"))
+    elif sum(1 for v in versions if v.get("storage")) != 1:
+        stored = [v.get("name") for v in versions if v.get("storage")]
+        causes.append(invalid_value("spec.versions", stored, "must have exactly one version marked as storage version"))
+    return causes
+
+
 RULES = {
+    "CustomResourceDefinition": _crd,
     "Deployment": _selected_workload,
     "ReplicaSet": _selected_workload,
     "StatefulSet": _selected_workload,
