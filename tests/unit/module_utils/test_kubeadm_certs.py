@@ -116,7 +116,7 @@ def test_text_table_rows():
     assert [kind for kind, _name in entries].count("certificate") == len(entries) - 3, "8 certificates, 3 CAs"
     assert entries["certificate", "apiserver"]["residual_seconds"] == APISERVER_TEXT_LEFT
     assert entries["certificate", "apiserver"]["expires"] == "Dec 05, 2026 12:17 UTC"
-    assert entries["certificate", "apiserver-etcd-client"]["residual_seconds"] == -2
+    assert entries["certificate", "apiserver-etcd-client"]["residual_seconds"] == EXPIRED
     assert entries["certificate", "apiserver-etcd-client"]["ca"] == "etcd-ca"
     assert entries["certificate", "etcd-healthcheck-client"]["missing"] is True
     assert entries["certificate", "front-proxy-client"]["externally_managed"] is True
