@@ -45,7 +45,7 @@ def _name(common_name):
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _write_pair(directory, stem, cert, key):
+def write_pair(directory, stem, cert, key):
     (directory / f"{stem}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (directory / f"{stem}.key").write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
@@ -53,7 +53,7 @@ def _write_pair(directory, stem, cert, key):
     (directory / f"{stem}.key").chmod(0o600)
 
 
-def _issue(ca_cert, ca_key, common_name, usages, ip=False):
+def issue(ca_cert, ca_key, common_name, usages, ip=False):
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (
@@ -101,13 +101,13 @@ class EtcdNode:
     def create(self):
         self.pki.mkdir(parents=True)
         self.manifests.mkdir(parents=True)
-        ca, ca_key = _issue(None, None, "etcd-ca", None)
-        _write_pair(self.pki, "ca", ca, ca_key)
+        ca, ca_key = issue(None, None, "etcd-ca", None)
+        write_pair(self.pki, "ca", ca, ca_key)
         server_usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-        _write_pair(self.pki, "server", *_issue(ca, ca_key, self.name, server_usages, ip=True))
-        _write_pair(self.pki, "peer", *_issue(ca, ca_key, self.name, server_usages, ip=True))
-        client = _issue(ca, ca_key, "kube-etcd-healthcheck-client", [ExtendedKeyUsageOID.CLIENT_AUTH])
-        _write_pair(self.pki, "healthcheck-client", *client)
+        write_pair(self.pki, "server", *issue(ca, ca_key, self.name, server_usages, ip=True))
+        write_pair(self.pki, "peer", *issue(ca, ca_key, self.name, server_usages, ip=True))
+        client = issue(ca, ca_key, "kube-etcd-healthcheck-client", [ExtendedKeyUsageOID.CLIENT_AUTH])
+        write_pair(self.pki, "healthcheck-client", *client)
         image_bin = self.root / "image-bin"
         image_bin.mkdir()
         for tool in (ETCD, ETCDCTL):  # what the etcd 3.4 image holds (no etcdutl before 3.5)
