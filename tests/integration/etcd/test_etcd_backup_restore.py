@@ -6,7 +6,11 @@ directory; etcdctl runs only from the "etcd image" through the ctr double (tests
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -129,3 +133,38 @@ def test_bad_requests_are_refused_before_anything_changes(ansible_playbook, etcd
         assert run.rc != 0 and message in " ".join(run.stdout.split()), (message, run.stdout[-3000:])
         assert "Nothing was changed" in run.stdout
     assert len(_ctr_calls(node)) == calls and node.snapshots_taken() == [snapshot] and node.starts == 1
+
+
+def test_backup_timer_script_takes_snapshots_and_a_second_install_changes_nothing(ansible_playbook, etcd_node):
+    node = etcd_node
+    script, units = node.root / "kubeforge-etcd-backup", node.root / "systemd"
+    units.mkdir()
+    timer = {
+        "etcd_backup_timer": True,
+        "etcd_backup_now": False,
+        "etcd_backup_timer_script": str(script),
+        "etcd_systemd_dir": str(units),
+        "etcd_backup_timer_enable": False,  # no systemd on the test machine: the units are checked as files
+        "etcd_backup_timer_schedule": "*-*-* 03:00:00",
+        "etcd_snapshot_keep": 2,
+    }
+
+    first = _run(ansible_playbook, node, BACKUP, **timer)
+    second = _run(ansible_playbook, node, BACKUP, **timer)
+
+    assert first.rc == 0 and second.rc == 0, first.stdout + second.stdout
+    assert node.snapshots_taken() == [] and _ctr_calls(node) == [], "etcd_backup_now=false took a snapshot"
+    assert first.task("Write the backup script").changed
+    assert not [t.name for t in second.tasks if t.changed], "the second install changed something"
+    assert "OnCalendar=*-*-* 03:00:00" in (units / "kubeforge-etcd-backup.timer").read_text()
+    assert f"ExecStart={script}" in (units / "kubeforge-etcd-backup.service").read_text()
+    env = dict(os.environ, **node.env())
+    for _ in range(3):  # what the timer's service runs
+        subprocess.run([str(script)], env=env, check=True, capture_output=True, timeout=60)
+        time.sleep(1.1)  # snapshot names have a one-second resolution
+    taken = node.snapshots_taken()
+    assert len(taken) == timer["etcd_snapshot_keep"]
+    for name in taken:
+        digest, listed = (node.snapshots / f"{name}.sha256").read_text().split()
+        assert listed == name and digest == hashlib.sha256((node.snapshots / name).read_bytes()).hexdigest()
+    assert [c["argv"][-3:-1] for c in _ctr_calls(node)] == [["snapshot", "save"]] * 3
