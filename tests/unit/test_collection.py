@@ -12,7 +12,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
 # Modules that run commands on a host instead of calling the Kubernetes API stay out of the `k8s` group.
-HOST_MODULES = {"kubeadm_token"}
+HOST_MODULES = {"kubeadm_token", "kubeadm_certs"}
 
 
 def _ansible_doc(*args):

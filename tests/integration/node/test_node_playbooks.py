@@ -138,7 +138,7 @@ def test_maintenance_one_node_at_a_time(cluster, run_node_playbook, tmp_path):
     assert cluster.pods(SPARE) == [], "the second node's maintenance drained it"
 
 
-def test_maintenance_stops_at_the_first_failed_drain(cluster, run_node_playbook, tmp_path):
+def test_maintenance_dry_runs_every_drain_before_cordoning_anything(cluster, run_node_playbook, tmp_path):
     cluster.start_on_target(lambda: cluster.deployment("web", PAIR), lambda: cluster.pdb("web", "web", PAIR))
     cluster.wait_running(PAIR)
     cluster.open_spare()
@@ -156,8 +156,10 @@ def test_maintenance_stops_at_the_first_failed_drain(cluster, run_node_playbook,
     )
 
     assert run.rc != 0
-    assert not marker.exists(), "maintenance tasks ran after a failed drain"
-    assert cluster.node()["spec"]["unschedulable"] is True, "the failed node stays cordoned"
-    assert cluster.node(SPARE)["metadata"]["name"] == SPARE and not cluster.node(SPARE)["spec"].get("unschedulable")
-    assert SPARE not in run.stats or run.stats[SPARE].get("changed", 0) == 0
+    message = " ".join(run.stdout.split())
+    assert "Draining would be blocked, so nothing was cordoned or changed." in message
+    assert f"{TARGET}: pod default/web-" in message and "PodDisruptionBudget default/web" in message
+    assert not marker.exists(), "maintenance tasks ran after a failed pre-check"
+    assert not cluster.node()["spec"].get("unschedulable") and not cluster.node(SPARE)["spec"].get("unschedulable")
+    assert all(stats.get("changed", 0) == 0 for stats in run.stats.values())
     assert len(cluster.pods()) == PAIR
