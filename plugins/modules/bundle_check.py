@@ -1,0 +1,34 @@
+#!/usr/bin/python
+# Copyright: kubeforge maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation: bundle_check.yml next to this file.
+
+from __future__ import annotations
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubeforge.cluster.plugins.module_utils.bundle import verify, write_tar
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
+
+ARGUMENT_SPEC = {
+    "path": {"type": "path", "required": True},
+    "images_archive": {"type": "path"},
+}
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    changed = False
+    try:
+        manifest = verify(params["path"])
+        if params["images_archive"] and not module.check_mode:
+            changed = write_tar(os.path.join(params["path"], "images"), params["images_archive"], "")
+    except KubeforgeError as exc:
+        module.fail_json(msg=str(exc), **exc.to_result())
+    module.exit_json(changed=changed, manifest=manifest)
+
+
+if __name__ == "__main__":
+    main()
