@@ -285,7 +285,8 @@ def write_tar(root, dest, prefix):
             for name in sorted(names):
                 path = os.path.join(folder, name)
                 info = tar.gettarinfo(path, arcname=posixpath.join(prefix, os.path.relpath(path, root)).strip("/"))
-                info.mtime, info.uid, info.gid, info.uname, info.gname, info.mode = 0, 0, 0, "", "", 0o644
+                info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+                info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
                 with open(path, "rb") as handle:
                     tar.addfile(info, handle)
     return write_atomic(dest, buffer.getvalue())
@@ -330,3 +331,24 @@ def verify(root):
     if unlisted:
         raise KubeforgeError(f"bundle {root}: {', '.join(unlisted[:10])} not covered by {SUMS}")
     return manifest
+
+
+def copy_tree(root, dest):
+    """Copy the files under ``root`` to ``dest``, writing only those that are missing or differ; returns them."""
+    copied = []
+    for folder, dirs, names in os.walk(root):
+        dirs.sort()
+        for name in sorted(names):
+            source = os.path.join(folder, name)
+            rel = os.path.relpath(source, root)
+            target = os.path.join(dest, rel)
+            if os.path.isfile(target) and file_sha256(target) == file_sha256(source):
+                continue
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(source, "rb") as src, open(target + ".part", "wb") as out:
+                for chunk in iter(lambda: src.read(CHUNK), b""):
+                    out.write(chunk)
+            os.chmod(target + ".part", 0o755 if os.access(source, os.X_OK) else 0o644)
+            os.replace(target + ".part", target)
+            copied.append(rel.replace(os.sep, "/"))
+    return copied
