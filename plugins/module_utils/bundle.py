@@ -72,7 +72,7 @@ def published_sha256(text, filename, url):
     if len(lines) == 1 and len(lines[0]) == 1:
         return lines[0][0].lower()
     for fields in lines:
-        if len(fields) >= 2 and fields[1].lstrip("*").lstrip("./") == filename:
+        if len(fields) > 1 and fields[1].lstrip("*").lstrip("./") == filename:
             return fields[0].lower()
     raise KubeforgeError(f"published checksum {url} has no line for {filename}")
 
@@ -173,7 +173,7 @@ class Fetcher:
 
     def image(self, name, layout, architectures):
         host, repo, tag, digest = parse_reference(name)
-        record = pull(self.registry(host), repo, digest or tag, layout, name, architectures)
+        record = pull(self.registry(host), (repo, digest or tag), layout, name, architectures)
         self.fetched.append(name)
         return dict(record, source=name)
 
@@ -303,7 +303,7 @@ def verify(root):
         raise KubeforgeError(f"bundle {root}: no {SUMS} (not a directory written by bundle.yml, or not all of it)")
     with open(sums_path, encoding="utf-8") as handle:
         entries = [line.rstrip("\n").split("  ", 1) for line in handle if line.strip()]
-    bad = [e for e in entries if len(e) != 2 or e[1].startswith("/") or ".." in e[1].split("/")]
+    bad = [e for e in entries if len(e) != len(("sha", "path")) or e[1].startswith("/") or ".." in e[1].split("/")]
     if bad:
         raise KubeforgeError(f"bundle {root}: {SUMS} has unusable lines: {bad[:3]}")
     listed = {path: sha for sha, path in entries}

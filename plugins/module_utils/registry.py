@@ -23,7 +23,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import HTTP_UNAUTHORIZED, KubeforgeError
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
+    HTTP_NOT_FOUND,
+    HTTP_UNAUTHORIZED,
+    KubeforgeError,
+)
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -33,6 +37,9 @@ INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 ACCEPT = ", ".join(INDEX_TYPES + MANIFEST_TYPES)
 CHUNK = 1 << 20
+TIMEOUT = 60
+HTTP_OK, HTTP_CREATED, HTTP_ACCEPTED = 200, 201, 202
+OK_OR_MISSING = (HTTP_OK, HTTP_NOT_FOUND)
 DOCKER_HUB = "registry-1.docker.io"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
@@ -50,7 +57,8 @@ def check_digest(digest, what):
 
 def parse_reference(ref):
     """``registry.k8s.io/pause:3.10`` -> (registry host, repository, tag, digest); Docker Hub names as docker does."""
-    name, digest = (ref.split("@", 1) + [None])[:2]
+    name, _, digest = ref.partition("@")
+    digest = digest or None
     tag = None
     last = name.rsplit("/", 1)[-1]
     if ":" in last:
@@ -79,22 +87,22 @@ def _challenge(header):
 class _NoRedirectAuth(urllib.request.HTTPRedirectHandler):
     """Follow redirects (blob downloads go to object storage) without carrying the registry's Authorization."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+    def redirect_request(self, req, *args):
+        new = super().redirect_request(req, *args)
         if new is not None:
             new.remove_header("Authorization")
         return new
 
 
 class Registry:
-    """One registry host. ``plain_http`` talks HTTP; ``ca_file`` adds a CA; credentials serve Basic and token auth."""
+    """One registry host. ``auth`` is (username, password) for Basic and token auth; ``ca_file`` adds a CA;
+    ``plain_http`` talks HTTP."""
 
-    def __init__(self, host, username=None, password=None, ca_file=None, plain_http=False, timeout=60):
+    def __init__(self, host, auth=None, ca_file=None, plain_http=False):
         self.host = DOCKER_HUB if host == "docker.io" else host
         self.base = ("http://" if plain_http else "https://") + self.host
-        self.username = username
-        self.password = password
-        self.timeout = timeout
+        self.username, self.password = auth or (None, None)
+        self.timeout = TIMEOUT
         self._auth = {}  # scope -> Authorization header value
         context = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
         self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirectAuth())
@@ -106,11 +114,13 @@ class Registry:
             request.add_unredirected_header("Authorization", self._auth[scope])
         return self._opener.open(request, timeout=self.timeout)
 
-    def request(self, method, path, scope, headers=None, data=None, ok=(200,)):
-        """Send ``method path`` (retrying once after authenticating for ``scope``); return the open response."""
+    def request(self, method, path, scope, **options):
+        """Send ``method path`` (options: headers, data, ok = accepted statuses), authenticating for ``scope`` and
+        retrying once after a 401; return the open response."""
         url = path if path.startswith("http") else self.base + path
+        headers, data, ok = options.get("headers"), options.get("data"), options.get("ok", (HTTP_OK,))
         for attempt in (1, 2):
-            if attempt == 2 and hasattr(data, "seek"):
+            if attempt > 1 and hasattr(data, "seek"):
                 data.seek(0)
             try:
                 response = self._open(method, url, scope, headers, data)
@@ -181,11 +191,14 @@ class Registry:
 
     def check_access(self, repo, push=False):
         """Authenticate for ``repo`` now (a manifest HEAD), so refused credentials fail before anything is sent."""
-        self.request("HEAD", f"/v2/{repo}/manifests/latest", self.scope(repo, push), {"Accept": ACCEPT}, ok=(200, 404))
+        accept = {"Accept": ACCEPT}
+        self.request("HEAD", f"/v2/{repo}/manifests/latest", self.scope(repo, push), headers=accept, ok=OK_OR_MISSING)
 
     def manifest(self, repo, reference, expect=None):
         """GET a manifest -> (digest, media type, bytes); by digest the bytes must hash to it."""
-        response = self.request("GET", f"/v2/{repo}/manifests/{reference}", self.scope(repo), {"Accept": ACCEPT})
+        response = self.request(
+            "GET", f"/v2/{repo}/manifests/{reference}", self.scope(repo), headers={"Accept": ACCEPT}
+        )
         with response:
             body = response.read()
             media = (response.headers.get("Content-Type") or "").split(";")[0].strip()
@@ -202,50 +215,45 @@ class Registry:
         check_digest(digest, f"{repo} blob")
         partial = dest + ".part"
         sha = hashlib.sha256()
-        with (
-            self.request("GET", f"/v2/{repo}/blobs/{digest}", self.scope(repo)) as response,
-            open(partial, "wb") as out,
-        ):
+        response = self.request("GET", f"/v2/{repo}/blobs/{digest}", self.scope(repo))
+        with response, open(partial, "wb") as out:
             for chunk in iter(lambda: response.read(CHUNK), b""):
                 sha.update(chunk)
                 out.write(chunk)
-        if "sha256:" + sha.hexdigest() != digest:
+        got = "sha256:" + sha.hexdigest()
+        if got != digest:
             os.unlink(partial)
-            raise KubeforgeError(
-                f"registry {self.host}: blob {repo}@{digest} arrived with digest sha256:{sha.hexdigest()}"
-            )
+            raise KubeforgeError(f"registry {self.host}: blob {repo}@{digest} arrived with digest {got}")
         os.replace(partial, dest)
 
     # -- writing --------------------------------------------------------------------------------------------------
     def has_blob(self, repo, digest):
-        response = self.request("HEAD", f"/v2/{repo}/blobs/{digest}", self.scope(repo, push=True), ok=(200, 404))
-        return response.status == 200
+        response = self.request("HEAD", f"/v2/{repo}/blobs/{digest}", self.scope(repo, push=True), ok=OK_OR_MISSING)
+        return response.status == HTTP_OK
 
     def has_manifest(self, repo, reference, digest):
         """Whether ``repo:reference`` exists and is exactly ``digest``."""
-        response = self.request(
-            "HEAD", f"/v2/{repo}/manifests/{reference}", self.scope(repo, push=True), {"Accept": ACCEPT}, ok=(200, 404)
-        )
-        return response.status == 200 and response.headers.get("Docker-Content-Digest") == digest
+        path, accept = f"/v2/{repo}/manifests/{reference}", {"Accept": ACCEPT}
+        response = self.request("HEAD", path, self.scope(repo, push=True), headers=accept, ok=OK_OR_MISSING)
+        return response.status == HTTP_OK and response.headers.get("Docker-Content-Digest") == digest
 
     def push_blob(self, repo, digest, path):
         """Monolithic upload of the file ``path`` as ``digest`` unless the registry has it. Returns True if pushed."""
         if self.has_blob(repo, digest):
             return False
         scope = self.scope(repo, push=True)
-        response = self.request("POST", f"/v2/{repo}/blobs/uploads/", scope, data=b"", ok=(202,))
+        response = self.request("POST", f"/v2/{repo}/blobs/uploads/", scope, data=b"", ok=(HTTP_ACCEPTED,))
         location = urllib.parse.urljoin(self.base + "/", response.headers.get("Location") or "")
         separator = "&" if "?" in location else "?"
         with open(path, "rb") as data:
             headers = {"Content-Type": "application/octet-stream", "Content-Length": str(os.path.getsize(path))}
-            self.request("PUT", f"{location}{separator}digest={digest}", scope, headers, data=data, ok=(201,))
+            url = f"{location}{separator}digest={digest}"
+            self.request("PUT", url, scope, headers=headers, data=data, ok=(HTTP_CREATED,))
         return True
 
     def put_manifest(self, repo, reference, media_type, body):
-        headers = {"Content-Type": media_type}
-        response = self.request(
-            "PUT", f"/v2/{repo}/manifests/{reference}", self.scope(repo, True), headers, body, (201,)
-        )
+        headers, path = {"Content-Type": media_type}, f"/v2/{repo}/manifests/{reference}"
+        response = self.request("PUT", path, self.scope(repo, True), headers=headers, data=body, ok=(HTTP_CREATED,))
         digest = response.headers.get("Docker-Content-Digest")
         if digest and digest != sha256_digest(body):
             raise KubeforgeError(f"registry {self.host}: manifest {repo}:{reference} stored as {digest}")

@@ -84,7 +84,7 @@ class Layout:
         annotations = {IMAGE_NAME: name, REF_NAME: tag} if tag else {IMAGE_NAME: name}
         entry = dict(descriptor, annotations=annotations)
         others = [d for d in self.index["manifests"] if d.get("annotations", {}).get(IMAGE_NAME) != name]
-        self.index["manifests"] = sorted(others + [entry], key=lambda d: d["annotations"][IMAGE_NAME])
+        self.index["manifests"] = sorted([*others, entry], key=lambda d: d["annotations"][IMAGE_NAME])
 
     def save(self):
         """Write oci-layout and index.json; returns True when either changed."""
@@ -128,8 +128,9 @@ def _select(name, index, architectures):
     return [entry for entry in index["manifests"] if entry in by_arch.values()]
 
 
-def pull(registry, repo, reference, layout, name, architectures):
-    """Fetch ``repo:reference`` into ``layout`` as image ``name``; returns its record for the bundle manifest."""
+def pull(registry, source, layout, name, architectures):
+    """Fetch ``source`` ((repository, tag or digest)) into ``layout`` as image ``name``; returns its manifest record."""
+    repo, reference = source
     digest, media, body = registry.manifest(repo, reference)
     layout.put(body)
     top_media, top_body, manifests = media, body, [(digest, media, body)]
@@ -173,8 +174,9 @@ def _check_platform(name, config, architectures):
         )
 
 
-def push(registry, layout, name, repo, tag, check_mode=False):
-    """Send image ``name`` of ``layout`` to ``repo:tag``; returns True when anything was (or would be) sent."""
+def push(registry, layout, name, target, check_mode=False):
+    """Send image ``name`` of ``layout`` to ``target`` ((repository, tag)); True when anything was (would be) sent."""
+    repo, tag = target
     descriptor = layout.image(name)
     if descriptor is None:
         raise KubeforgeError(f"OCI layout {layout.root} holds no image {name}")

@@ -38,14 +38,13 @@ def push_bundle(params, check_mode=False):
         manifest = json.load(handle)
     layout = Layout(os.path.join(params["path"], "images"))
     host = params["registry"].partition("/")[0]
-    registry = Registry(
-        host, params.get("username"), params.get("password"), params.get("ca_file"), params.get("plain_http", False)
-    )
+    auth = (params["username"], params.get("password")) if params.get("username") else None
+    registry = Registry(host, auth, params.get("ca_file"), params.get("plain_http", False))
     targets = [(image["name"], *target_of(image["name"], params["registry"])) for image in manifest.get("images", [])]
     for _name, _host, repo, _ref, _full in targets:
         registry.check_access(repo, push=True)
     pushed = []
     for name, _host, repo, reference, full in targets:
-        if push(registry, layout, name, repo, reference, check_mode):
+        if push(registry, layout, name, (repo, reference), check_mode):
             pushed.append(full)
     return {"changed": bool(pushed), "pushed": pushed, "images": {name: full for name, _h, _r, _t, full in targets}}

@@ -34,9 +34,12 @@ from pathlib import Path
 
 import jinja2
 import yaml
-
 from ansible_collections.kubeforge.cluster.plugins.module_utils import registry as reg
 from ansible_collections.kubeforge.cluster.plugins.module_utils.registry_layout import Layout, push
+
+with warnings.catch_warnings():  # deprecated in 3.11, still in 3.12: the one stdlib way to bcrypt
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import crypt
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -56,11 +59,8 @@ def free_port():
 
 
 def htpasswd_line(user, password):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import crypt  # bcrypt through libxcrypt (the registry accepts only bcrypt); cost 4 keeps each request cheap
-
-        return f"{user}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))}\n"
+    # bcrypt through libxcrypt (the registry accepts only bcrypt); cost 4 (16 rounds) keeps each request cheap
+    return f"{user}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))}\n"
 
 
 class Registry:
@@ -152,11 +152,11 @@ def _tar(entries):
     return buffer.getvalue()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _layers():
     busybox = Path(BUSYBOX).read_bytes()
     applets = [(f"bin/{a}", None, 0o777) for a in ("sh", "echo", "cat", "sleep", "hostname")]
-    runnable = _tar([("bin/busybox", busybox, 0o755)] + applets)
+    runnable = _tar([("bin/busybox", busybox, 0o755), *applets])
     note = _tar([("README", b"kubeforge test image: this platform's entry is not runnable\n", 0o644)])
     return {"amd64": runnable, "other": note}
 
@@ -208,7 +208,7 @@ def seed_images(registry, names, workdir):
     for name in names:
         digests[name] = make_image(layout, name, docker_types="flannel" in name)
         _host, repo, tag, _digest = reg.parse_reference(name)
-        push(client, layout, name, repo, tag)
+        push(client, layout, name, (repo, tag))
     return digests
 
 

@@ -140,13 +140,15 @@ def _import_vars(bundle, registry, tmp_path, **extra):
     )
 
 
-def test_import_pushes_to_the_registry_and_a_second_run_changes_nothing(built, user_registry, ansible_playbook, tmp_path):
+def test_import_pushes_to_the_registry_and_a_second_run_changes_nothing(
+    built, user_registry, ansible_playbook, tmp_path
+):
     bundle = _copy(built[0], tmp_path)
     extra = _import_vars(bundle, user_registry, tmp_path)
     first = ansible_playbook(IMPORT, extra_vars=extra)
     assert first.rc == 0, first.stdout
     assert first.task("Push the images to the registry").changed
-    client = Registry(user_registry.host, USER, PASSWORD, plain_http=True)
+    client = Registry(user_registry.host, (USER, PASSWORD), plain_http=True)
     for image in _manifest(bundle)["images"]:
         _host, repo, tag, _digest = parse_reference(image["name"])
         repo = "coredns" if repo == "coredns/coredns" else repo  # kubeadm's name with a custom imageRepository
@@ -168,7 +170,9 @@ def test_import_pushes_to_the_registry_and_a_second_run_changes_nothing(built, u
 
 
 @pytest.mark.parametrize("what", ["file", "blob"])
-def test_one_flipped_byte_refuses_the_bundle_before_anything_is_pushed(built, user_registry, ansible_playbook, tmp_path, what):
+def test_one_flipped_byte_refuses_the_bundle_before_anything_is_pushed(
+    built, user_registry, ansible_playbook, tmp_path, what
+):
     bundle = _copy(built[0], tmp_path)
     manifest = _manifest(bundle)
     if what == "file":
