@@ -57,13 +57,13 @@ def check_digest(digest, what):
 
 def parse_reference(ref):
     """``registry.k8s.io/pause:3.10`` -> (registry host, repository, tag, digest); Docker Hub names as docker does."""
-    name, _, digest = ref.partition("@")
+    name, _at, digest = ref.partition("@")
     digest = digest or None
     tag = None
     last = name.rsplit("/", 1)[-1]
     if ":" in last:
         name, tag = name.rsplit(":", 1)
-    first, _, rest = name.partition("/")
+    first, _slash, rest = name.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):
         host, repo = first, rest
     else:
@@ -80,7 +80,7 @@ def parse_reference(ref):
 
 
 def _challenge(header):
-    scheme, _, params = (header or "").partition(" ")
+    scheme, _space, params = (header or "").partition(" ")
     return scheme.strip().lower(), dict(_CHALLENGE.findall(params))
 
 

@@ -24,7 +24,7 @@ def target_of(name, registry):
     kubeadm asks for <imageRepository>/coredns:<tag> (kubernetes cmd/kubeadm/app/images/images.go, GetDNSImage: the
     extra /coredns path is added only for the default repository).
     """
-    host, _, prefix = registry.partition("/")
+    host, _slash, prefix = registry.partition("/")
     upstream, repo, tag, digest = parse_reference(name)
     if upstream == "registry.k8s.io" and repo == "coredns/coredns":
         repo = "coredns"

@@ -94,7 +94,7 @@ class FakeRegistry:
         auth = headers.get("Authorization") or ""
         user = None
         if auth.startswith("Basic "):
-            user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            user, _colon, password = base64.b64decode(auth[6:]).decode().partition(":")
             if self.users.get(user) != password:
                 return self._error(401, "UNAUTHORIZED", "authentication required")
         token = uuid.uuid4().hex
