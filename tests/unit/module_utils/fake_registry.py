@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.server
 import json
-import threading
 import urllib.parse
 import uuid
 
@@ -27,50 +25,26 @@ def digest_of(data):
 
 
 class FakeRegistry:
-    def __init__(self, users=None, ssl_context=None, anonymous_pull=True):
+    def __init__(self, start, users=None, ssl_context=None, anonymous_pull=True):
+        """``start(handler, ssl_context)`` is the ``fake_server`` fixture of conftest.py."""
         self.users = users or {}
         self.anonymous_pull = anonymous_pull
         self.blobs = {}  # (repo, digest) -> bytes
         self.manifests = {}  # (repo, reference) -> (media type, bytes)
         self.uploads = {}
         self.tokens = {}  # token -> (user, scope)
-        self.requests = []
         self.corrupt = set()
         self.redirect = None
-        registry = self
+        self.server = start(self.handle, ssl_context)
+        self.url = self.server.url
+        self.host = self.url.split("://", 1)[1]
 
-        class _Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                return
-
-            def _serve(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                registry.requests.append((self.command, self.path, self.headers.get("Authorization")))
-                status, headers, payload = registry.handle(self.command, self.path, self.headers, body)
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
-
-            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = _serve
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        if ssl_context is not None:
-            self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
-        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
-        self.url = ("https://" if ssl_context else "http://") + self.host
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    @property
+    def requests(self):
+        """(method, path, Authorization header) of every request."""
+        return [
+            (method, path, headers.get("Authorization")) for method, path, headers, _body, _conn in self.server.requests
+        ]
 
     # -- content helpers for tests ----------------------------------------------------------------------------
     def add_blob(self, repo, data):

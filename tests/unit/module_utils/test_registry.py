@@ -16,17 +16,11 @@ ARCHES = ("amd64", "arm64", "s390x")
 
 
 @pytest.fixture
-def fake():
-    servers = []
-
+def fake(fake_server):
     def _start(**options):
-        server = FakeRegistry(**options)
-        servers.append(server)
-        return server
+        return FakeRegistry(fake_server, **options)
 
-    yield _start
-    for server in servers:
-        server.close()
+    return _start
 
 
 def seed(server, repo=REPO, tag="v1.37.1", media=reg.OCI_INDEX):
@@ -154,7 +148,7 @@ def test_blob_redirects_do_not_carry_the_registry_token(fake, tmp_path):
     server.redirect = storage.url
     for (repo, digest), data in list(server.blobs.items()):
         storage.blobs[(repo, digest)] = data
-    storage.handle = lambda method, path, headers, body: (200, {}, server.blobs[(REPO, path.rsplit("/", 1)[1])])
+    storage.server.handler = lambda method, path, headers, body: (200, {}, server.blobs[(REPO, path.rsplit("/", 1)[1])])
     pull(reg.Registry(server.host, plain_http=True), (REPO, "v1.37.1"), Layout(str(tmp_path)), "x", ["amd64"])
     assert storage.requests and all(auth is None for _m, _p, auth in storage.requests)
 
