@@ -70,4 +70,4 @@ build: setup ## Build the collection tarball
 	ansible-galaxy collection build --force --output-path $(CACHE)/build
 
 clean: ## Remove the venv and caches (images and the Docker engine are left alone)
-	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .cache .ansible .pytest_cache .ruff_cache
