@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from kubesim.helpers import deployment
 
 HTTP_CREATED = 201
 HTTP_OK = 200
@@ -25,16 +26,11 @@ def _post(server, path, body):
     assert status == HTTP_CREATED, answer
 
 
-def _deployment(name, namespace, replicas, labels, annotations=None):
-    template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}
+def _deployment(name, replicas, labels, annotations=None):
+    body = deployment(name, replicas, image="busybox:1.36", labels=labels)
     if annotations:
-        template["metadata"]["annotations"] = annotations
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": template},
-    }
+        body["spec"]["template"]["metadata"]["annotations"] = annotations
+    return body
 
 
 @pytest.fixture
@@ -97,9 +93,9 @@ def test_drift_is_reported_worst_first(ansible_playbook, tmp_path, cluster):
     _post(
         cluster,
         "/apis/apps/v1/namespaces/kube-system/deployments",
-        _deployment("dns", "kube-system", 1, {"a": "dns"}, crash),
+        _deployment("dns", 1, {"a": "dns"}, crash),
     )
-    _post(cluster, "/apis/apps/v1/namespaces/default/deployments", _deployment("web", "default", 2, {"app": "web"}))
+    _post(cluster, "/apis/apps/v1/namespaces/default/deployments", _deployment("web", 2, {"app": "web"}))
     pdb = {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
