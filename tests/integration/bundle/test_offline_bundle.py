@@ -270,3 +270,13 @@ def test_import_into_containerd_without_a_registry(built, containerd, ansible_pl
     second = ansible_playbook(IMPORT, extra_vars=extra, groups=["nodes"], env=containerd)
     assert second.rc == 0, second.stdout
     assert [t.name for t in second.tasks if t.changed] == []
+
+
+def test_check_mode_reports_what_would_be_fetched_and_writes_nothing(built, standins, ansible_playbook, tmp_path):
+    fresh = ansible_playbook(BUNDLE, extra_vars=standins.extra_vars(tmp_path / "new", ARCHES), check=True)
+    assert fresh.rc == 0, fresh.stdout
+    assert fresh.task("Download and verify every file and image").changed
+    assert not (tmp_path / "new").exists()
+    complete = ansible_playbook(BUNDLE, extra_vars=standins.extra_vars(built[0], ARCHES), check=True)
+    assert complete.rc == 0, complete.stdout
+    assert complete.task("Download and verify every file and image").result["fetched"] == []
