@@ -159,7 +159,7 @@ def test_backup_timer_script_takes_snapshots_and_a_second_install_changes_nothin
     assert "OnCalendar=*-*-* 03:00:00" in (units / "kubeforge-etcd-backup.timer").read_text()
     assert f"ExecStart={script}" in (units / "kubeforge-etcd-backup.service").read_text()
     env = dict(os.environ, **node.env())
-    for _ in range(3):  # what the timer's service runs
+    for _timer_run in range(3):  # what the timer's service runs
         subprocess.run([str(script)], env=env, check=True, capture_output=True, timeout=60)
         time.sleep(1.1)  # snapshot names have a one-second resolution
     taken = node.snapshots_taken()
