@@ -16,6 +16,7 @@ NAMESPACE = "kubeforge-test"
 IMAGE = "docker.io/kubeforge/busybox:test"
 RELEASE = "2.1.9"
 LAYOUT_2X = 3  # config version of containerd 2.x
+UPGRADED = "kubenode-2"  # side_effect.yml upgraded it from Debian's 1.6.20 for Kubernetes 1.37
 
 
 class Expected(NamedTuple):
@@ -59,7 +60,8 @@ def test_rendered_file_is_data_for_the_installed_layout(host):
     config_version = _expected(host).config_version
     rendered = tomllib.loads(host.file("/etc/containerd/config.toml").content_string)
     assert rendered["version"] == config_version
-    assert rendered["debug"]["level"] == "info", "containerd_config_overrides merged over the whole config"
+    if host.backend.get_hostname() != UPGRADED:  # side_effect.yml re-applied it without the override
+        assert rendered["debug"]["level"] == "info", "containerd_config_overrides merged over the whole config"
 
 
 def test_cri_settings_land_where_the_installed_version_reads_them(host):
@@ -77,7 +79,7 @@ def test_cri_settings_land_where_the_installed_version_reads_them(host):
         assert runtime["registry"]["config_path"] == "/etc/containerd/certs.d"
         assert runtime["cni"]["bin_dir"] == "/opt/cni/bin"
     assert runtime["restrict_oom_score_adj"] is True
-    if host.backend.get_hostname() != "kubenode-2":  # side_effect.yml re-applied it with restrict_oom_score_adj only
+    if host.backend.get_hostname() != UPGRADED:  # side_effect.yml re-applied it with restrict_oom_score_adj only
         assert runtime["device_ownership_from_security_context"] is True
     assert runtime["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
 
