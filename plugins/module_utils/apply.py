@@ -7,13 +7,20 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.client import APPLY_PATCH, resource_path
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
+    APPLY_PATCH,
+    api_path,
+    default_namespace,
+    get_or_none,
+    resource_path,
+)
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import split_api_version
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     HTTP_CONFLICT,
     HTTP_NOT_FOUND,
     KubeforgeError,
     describe_object,
+    object_ref,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import redact, strip_noise, to_yaml
 from ansible_collections.kubeforge.cluster.plugins.module_utils.rollback import Undo
@@ -109,7 +116,7 @@ class Item:
 
     @property
     def ref(self):
-        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+        return object_ref(self.kind, self.namespace, self.name)
 
     @property
     def key(self):
@@ -206,12 +213,11 @@ class Batch:
         self.items = []
         self.pruned = []
         self.parent_changed = False
-        self.settings_namespace = getattr(client.settings, "namespace", None)
         self.undo = Undo(client, options.get("field_manager") or "kubeforge", bool(options.get("force_conflicts")))
 
     # --- preparing ------------------------------------------------------------------------------------
     def _default_namespace(self):
-        return self.options.get("namespace") or self.settings_namespace or "default"
+        return default_namespace(self.client, self.options.get("namespace"))
 
     def prepare(self, manifests, allow_deferred=True):
         """Check each manifest, resolve its kind, fill in its namespace; every problem reported at once."""
@@ -301,11 +307,9 @@ class Batch:
 
     def _get(self, item):
         try:
-            item.live = self.client.request("GET", item.path())
+            item.live = get_or_none(self.client, item.path())
         except KubeforgeError as exc:
-            if exc.status != HTTP_NOT_FOUND:
-                raise exc.with_ref(item.ref) from None
-            item.live = None
+            raise exc.with_ref(item.ref) from None
         item.fetched = True
 
     def _apply_one(self, item, dry_run):
@@ -484,21 +488,18 @@ class Batch:
         self.parent_changed = True
         if self.check_mode:
             return
-        path = "/api/v1/namespaces/{}/secrets/{}".format(parent["namespace"], parent["name"])
+        path = api_path("v1", "secrets", parent["namespace"], parent["name"])
         query = {"fieldManager": self.options.get("field_manager") or "kubeforge", "force": "true"}
         try:
             self.client.request("PATCH", path, body=body, query=query, content_type=APPLY_PATCH)
         except KubeforgeError as exc:
-            raise exc.with_ref("apply set parent Secret/{}/{}".format(parent["namespace"], parent["name"])) from None
+            ref = object_ref("Secret", parent["namespace"], parent["name"])
+            raise exc.with_ref(f"apply set parent {ref}") from None
 
     def read_parent(self, parent):
-        path = "/api/v1/namespaces/{}/secrets/{}".format(parent["namespace"], parent["name"])
-        try:
-            live = self.client.request("GET", path)
-        except KubeforgeError as exc:
-            if exc.status == HTTP_NOT_FOUND:
-                return None
-            raise
+        live = get_or_none(self.client, api_path("v1", "secrets", parent["namespace"], parent["name"]))
+        if live is None:
+            return None
         meta = live.get("metadata") or {}
         if (meta.get("labels") or {}).get(APPLYSET_ID) != parent["id"]:
             raise KubeforgeError(

@@ -43,11 +43,6 @@ def protect_secrets(module, objects):
         module.no_log_values.update(secret_values(obj))
 
 
-def default_namespace(module, client):
-    """The namespace option, else the kubeconfig context's namespace, else ``default``."""
-    return module.params.get("namespace") or getattr(client.settings, "namespace", None) or "default"
-
-
 def apply_manifests(module, client, objects, **overrides):
     """Apply or delete ``objects`` with the module's options (the one apply path of every module)."""
     protect_secrets(module, objects)
