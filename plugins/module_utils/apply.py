@@ -7,6 +7,12 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import (
+    APPLY_ARG_SPEC,
+    BATCH_ARG_SPEC,
+    WAIT_ARG_SPEC,
+    spec_defaults,
+)
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
     APPLY_PATCH,
     api_path,
@@ -84,6 +90,15 @@ APPLYSET_TOOLING = "applyset.kubernetes.io/tooling"
 APPLYSET_KINDS = "applyset.kubernetes.io/contains-group-kinds"
 APPLYSET_NAMESPACES = "applyset.kubernetes.io/additional-namespaces"
 TOOLING = "kubeforge/v1"
+
+
+# Defaults of the options a batch reads, as the argument specs state them.
+_DEFAULTS = spec_defaults(APPLY_ARG_SPEC, WAIT_ARG_SPEC, BATCH_ARG_SPEC)
+
+
+def option(options, name):
+    """``options[name]``, or the argument spec's default when it is unset or empty."""
+    return options.get(name) or _DEFAULTS[name]
 
 
 def stage_of(kind, group):
@@ -208,12 +223,12 @@ class Batch:
         self.client = client
         self.discovery = discovery
         self.options = options
-        self.workers = options.get("workers") or 8
+        self.workers = option(options, "workers")
         self.check_mode = bool(options.get("check_mode"))
         self.items = []
         self.pruned = []
         self.parent_changed = False
-        self.undo = Undo(client, options.get("field_manager") or "kubeforge", bool(options.get("force_conflicts")))
+        self.undo = Undo(client, option(options, "field_manager"), bool(options.get("force_conflicts")))
 
     # --- preparing ------------------------------------------------------------------------------------
     def _default_namespace(self):
@@ -313,7 +328,7 @@ class Batch:
         item.fetched = True
 
     def _apply_one(self, item, dry_run):
-        query = {"fieldManager": self.options.get("field_manager") or "kubeforge", "fieldValidation": "Strict"}
+        query = {"fieldManager": option(self.options, "field_manager"), "fieldValidation": "Strict"}
         if self.options.get("force_conflicts"):
             query["force"] = "true"
         if dry_run:
@@ -333,7 +348,7 @@ class Batch:
     def dry_run(self, items):
         """Server dry-run apply of every item; sets ``dry`` and the predicted ``action``."""
 
-        manager = self.options.get("field_manager") or "kubeforge"
+        manager = option(self.options, "field_manager")
 
         def _one(item):
             if not item.fetched:
@@ -489,7 +504,7 @@ class Batch:
         if self.check_mode:
             return
         path = api_path("v1", "secrets", parent["namespace"], parent["name"])
-        query = {"fieldManager": self.options.get("field_manager") or "kubeforge", "force": "true"}
+        query = {"fieldManager": option(self.options, "field_manager"), "force": "true"}
         try:
             self.client.request("PATCH", path, body=body, query=query, content_type=APPLY_PATCH)
         except KubeforgeError as exc:
@@ -611,8 +626,8 @@ class Batch:
 
 
 def _wait(client, batch, options, result):
-    timeout, sleep = options.get("wait_timeout") or 120, options.get("wait_sleep") or 1.0
-    absent = (options.get("state") or "present") == "absent"
+    timeout, sleep = option(options, "wait_timeout"), option(options, "wait_sleep")
+    absent = option(options, "state") == "absent"
     targets = [(i.resource, i.name, i.namespace) for i in batch.items if i.action != "absent"]
     try:
         wait_for(client, targets, timeout, sleep, absent=absent)
@@ -630,7 +645,7 @@ def run_batch(client, discovery, manifests, options):
     wait_sleep, delete_propagation, return_objects, labels, workers, check_mode, diff.
     """
     batch = Batch(client, discovery, options)
-    state = options.get("state") or "present"
+    state = option(options, "state")
     parent = previous = None
     if options.get("apply_set"):
         parent = batch.applyset_parent(options["apply_set"])
@@ -640,7 +655,7 @@ def run_batch(client, discovery, manifests, options):
         raise KubeforgeError("prune=true needs apply_set: the name of the apply set whose old members to delete")
     batch.prepare(manifests, allow_deferred=state == "present")
     if state == "absent":
-        batch.delete(options.get("delete_propagation") or "Background")
+        batch.delete(option(options, "delete_propagation"))
     else:
         if parent:
             previous, group_kinds, namespaces = batch.begin_applyset(parent)

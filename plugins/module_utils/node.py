@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import spec_defaults
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import MERGE_PATCH, api_path, get_or_none
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Resource
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
@@ -312,17 +313,19 @@ def selector_matches(selector, labels):
 
 
 # --- drain -------------------------------------------------------------------------------------------
-DRAIN_DEFAULTS = {
-    "ignore_daemonsets": False,
-    "delete_emptydir_data": False,
-    "force": False,
-    "pod_selector": None,
-    "grace_period": None,
-    "disable_eviction": False,
-    "timeout": 300,
-    "poll_interval": 0.5,
-    "parallel": 16,
+# Options of kubeforge.cluster.node that drive a drain; the module's argument spec includes them.
+DRAIN_ARG_SPEC = {
+    "ignore_daemonsets": {"type": "bool", "default": False},
+    "delete_emptydir_data": {"type": "bool", "default": False},
+    "force": {"type": "bool", "default": False},
+    "pod_selector": {"type": "str"},
+    "grace_period": {"type": "int"},
+    "disable_eviction": {"type": "bool", "default": False},
+    "timeout": {"type": "int", "default": 300},
+    "poll_interval": {"type": "float", "default": 0.5},
+    "parallel": {"type": "int", "default": 16},
 }
+DRAIN_DEFAULTS = spec_defaults(DRAIN_ARG_SPEC)
 
 
 class Drainer:

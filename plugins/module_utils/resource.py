@@ -5,21 +5,17 @@
 from __future__ import annotations
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.apply import run_batch
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import BATCH_ARG_SPEC, merge_specs
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Discovery
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import flatten, secret_values
 
-RESOURCE_ARGS = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "definition": {"type": "raw"},
-    "src": {"type": "path"},
-    "template": {"type": "path"},
-    "prune": {"type": "bool", "default": False},
-    "apply_set": {"type": "str"},
-    "delete_propagation": {"type": "str", "default": "Background", "choices": ["Background", "Foreground", "Orphan"]},
-    "return_objects": {"type": "bool", "default": False},
-    "workers": {"type": "int", "default": 8},
-}
+RESOURCE_ARGS = merge_specs(
+    BATCH_ARG_SPEC,
+    definition={"type": "raw"},
+    src={"type": "path"},
+    template={"type": "path"},
+)
 
 _BATCH_OPTIONS = (
     "state",
