@@ -31,6 +31,13 @@ WAIT_ARG_SPEC = {
     "wait_sleep": {"type": "float", "default": 1.0},
 }
 
+# The workload a verb acts on (kubeforge.cluster.scale, expose, autoscale).
+TARGET_ARG_SPEC = {
+    "name": {"type": "str", "required": True},
+    "kind": {"type": "str", "default": "Deployment"},
+    "api_version": {"type": "str", "default": "apps/v1"},
+}
+
 # Options of kubeforge.cluster.resource that the apply batch reads (documented in plugins/modules/resource.yml).
 BATCH_ARG_SPEC = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},

@@ -5,16 +5,12 @@
 from __future__ import annotations
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils import builders
-from ansible_collections.kubeforge.cluster.plugins.module_utils.args import BATCH_ARG_SPEC
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import BATCH_ARG_SPEC, TARGET_ARG_SPEC
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import default_namespace
 from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import apply_manifests
 
 STATE_ARG = {"state": BATCH_ARG_SPEC["state"]}
-TARGET_ARGS = {
-    "name": {"type": "str", "required": True},
-    "kind": {"type": "str", "default": "Deployment"},
-    "api_version": {"type": "str", "default": "apps/v1"},
-}
+TARGET_ARGS = TARGET_ARG_SPEC
 
 SECRET_ARGS = {
     "name": {"type": "str", "required": True},

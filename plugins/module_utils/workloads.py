@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import TARGET_ARG_SPEC, merge_specs
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
     JSON_PATCH,
     MERGE_PATCH,
@@ -28,14 +29,12 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import (
     wait_for,
 )
 
-SCALE_ARGS = {
-    "name": {"type": "str", "required": True},
-    "kind": {"type": "str", "default": "Deployment"},
-    "api_version": {"type": "str", "default": "apps/v1"},
-    "namespace": {"type": "str"},
-    "replicas": {"type": "int", "required": True},
-    "current_replicas": {"type": "int"},
-}
+SCALE_ARGS = merge_specs(
+    TARGET_ARG_SPEC,
+    namespace={"type": "str"},
+    replicas={"type": "int", "required": True},
+    current_replicas={"type": "int"},
+)
 
 ROLLOUT_ARGS = {
     "name": {"type": "str", "required": True},
