@@ -18,7 +18,7 @@ mkdir -p "$dest"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
   [ -e "$f" ] || continue
   mkdir -p "$dest/$(dirname "$f")"
-  cp -p "$f" "$dest/$f"
+  cp -P -p "$f" "$dest/$f"
 done
 repo=$(pwd)
 # ansible-test keeps its per-test virtual environments and its get-pip cache in ~/.ansible/test (a fixed path) and

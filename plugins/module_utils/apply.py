@@ -7,13 +7,26 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.client import APPLY_PATCH, resource_path
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import (
+    APPLY_ARG_SPEC,
+    BATCH_ARG_SPEC,
+    WAIT_ARG_SPEC,
+    spec_defaults,
+)
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
+    APPLY_PATCH,
+    api_path,
+    default_namespace,
+    get_or_none,
+    resource_path,
+)
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import split_api_version
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     HTTP_CONFLICT,
     HTTP_NOT_FOUND,
     KubeforgeError,
     describe_object,
+    object_ref,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import redact, strip_noise, to_yaml
 from ansible_collections.kubeforge.cluster.plugins.module_utils.rollback import Undo
@@ -79,6 +92,15 @@ APPLYSET_NAMESPACES = "applyset.kubernetes.io/additional-namespaces"
 TOOLING = "kubeforge/v1"
 
 
+# Defaults of the options a batch reads, as the argument specs state them.
+_DEFAULTS = spec_defaults(APPLY_ARG_SPEC, WAIT_ARG_SPEC, BATCH_ARG_SPEC)
+
+
+def option(options, name):
+    """``options[name]``, or the argument spec's default when it is unset or empty."""
+    return options.get(name) or _DEFAULTS[name]
+
+
 def stage_of(kind, group):
     """Write stage of a kind: Namespaces, then CRDs, then config, workloads, dependants, custom resources."""
     if group in _BUILTIN_GROUPS and kind in _STAGE_OF:
@@ -109,7 +131,7 @@ class Item:
 
     @property
     def ref(self):
-        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+        return object_ref(self.kind, self.namespace, self.name)
 
     @property
     def key(self):
@@ -201,17 +223,16 @@ class Batch:
         self.client = client
         self.discovery = discovery
         self.options = options
-        self.workers = options.get("workers") or 8
+        self.workers = option(options, "workers")
         self.check_mode = bool(options.get("check_mode"))
         self.items = []
         self.pruned = []
         self.parent_changed = False
-        self.settings_namespace = getattr(client.settings, "namespace", None)
-        self.undo = Undo(client, options.get("field_manager") or "kubeforge", bool(options.get("force_conflicts")))
+        self.undo = Undo(client, option(options, "field_manager"), bool(options.get("force_conflicts")))
 
     # --- preparing ------------------------------------------------------------------------------------
     def _default_namespace(self):
-        return self.options.get("namespace") or self.settings_namespace or "default"
+        return default_namespace(self.client, self.options.get("namespace"))
 
     def prepare(self, manifests, allow_deferred=True):
         """Check each manifest, resolve its kind, fill in its namespace; every problem reported at once."""
@@ -301,15 +322,13 @@ class Batch:
 
     def _get(self, item):
         try:
-            item.live = self.client.request("GET", item.path())
+            item.live = get_or_none(self.client, item.path())
         except KubeforgeError as exc:
-            if exc.status != HTTP_NOT_FOUND:
-                raise exc.with_ref(item.ref) from None
-            item.live = None
+            raise exc.with_ref(item.ref) from None
         item.fetched = True
 
     def _apply_one(self, item, dry_run):
-        query = {"fieldManager": self.options.get("field_manager") or "kubeforge", "fieldValidation": "Strict"}
+        query = {"fieldManager": option(self.options, "field_manager"), "fieldValidation": "Strict"}
         if self.options.get("force_conflicts"):
             query["force"] = "true"
         if dry_run:
@@ -329,7 +348,7 @@ class Batch:
     def dry_run(self, items):
         """Server dry-run apply of every item; sets ``dry`` and the predicted ``action``."""
 
-        manager = self.options.get("field_manager") or "kubeforge"
+        manager = option(self.options, "field_manager")
 
         def _one(item):
             if not item.fetched:
@@ -484,21 +503,18 @@ class Batch:
         self.parent_changed = True
         if self.check_mode:
             return
-        path = "/api/v1/namespaces/{}/secrets/{}".format(parent["namespace"], parent["name"])
-        query = {"fieldManager": self.options.get("field_manager") or "kubeforge", "force": "true"}
+        path = api_path("v1", "secrets", parent["namespace"], parent["name"])
+        query = {"fieldManager": option(self.options, "field_manager"), "force": "true"}
         try:
             self.client.request("PATCH", path, body=body, query=query, content_type=APPLY_PATCH)
         except KubeforgeError as exc:
-            raise exc.with_ref("apply set parent Secret/{}/{}".format(parent["namespace"], parent["name"])) from None
+            ref = object_ref("Secret", parent["namespace"], parent["name"])
+            raise exc.with_ref(f"apply set parent {ref}") from None
 
     def read_parent(self, parent):
-        path = "/api/v1/namespaces/{}/secrets/{}".format(parent["namespace"], parent["name"])
-        try:
-            live = self.client.request("GET", path)
-        except KubeforgeError as exc:
-            if exc.status == HTTP_NOT_FOUND:
-                return None
-            raise
+        live = get_or_none(self.client, api_path("v1", "secrets", parent["namespace"], parent["name"]))
+        if live is None:
+            return None
         meta = live.get("metadata") or {}
         if (meta.get("labels") or {}).get(APPLYSET_ID) != parent["id"]:
             raise KubeforgeError(
@@ -610,8 +626,8 @@ class Batch:
 
 
 def _wait(client, batch, options, result):
-    timeout, sleep = options.get("wait_timeout") or 120, options.get("wait_sleep") or 1.0
-    absent = (options.get("state") or "present") == "absent"
+    timeout, sleep = option(options, "wait_timeout"), option(options, "wait_sleep")
+    absent = option(options, "state") == "absent"
     targets = [(i.resource, i.name, i.namespace) for i in batch.items if i.action != "absent"]
     try:
         wait_for(client, targets, timeout, sleep, absent=absent)
@@ -629,7 +645,7 @@ def run_batch(client, discovery, manifests, options):
     wait_sleep, delete_propagation, return_objects, labels, workers, check_mode, diff.
     """
     batch = Batch(client, discovery, options)
-    state = options.get("state") or "present"
+    state = option(options, "state")
     parent = previous = None
     if options.get("apply_set"):
         parent = batch.applyset_parent(options["apply_set"])
@@ -639,7 +655,7 @@ def run_batch(client, discovery, manifests, options):
         raise KubeforgeError("prune=true needs apply_set: the name of the apply set whose old members to delete")
     batch.prepare(manifests, allow_deferred=state == "present")
     if state == "absent":
-        batch.delete(options.get("delete_propagation") or "Background")
+        batch.delete(option(options, "delete_propagation"))
     else:
         if parent:
             previous, group_kinds, namespaces = batch.begin_applyset(parent)

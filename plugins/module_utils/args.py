@@ -31,6 +31,28 @@ WAIT_ARG_SPEC = {
     "wait_sleep": {"type": "float", "default": 1.0},
 }
 
+# The workload a verb acts on (kubeforge.cluster.scale, expose, autoscale).
+TARGET_ARG_SPEC = {
+    "name": {"type": "str", "required": True},
+    "kind": {"type": "str", "default": "Deployment"},
+    "api_version": {"type": "str", "default": "apps/v1"},
+}
+
+# Options of kubeforge.cluster.resource that the apply batch reads (documented in plugins/modules/resource.yml).
+BATCH_ARG_SPEC = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "prune": {"type": "bool", "default": False},
+    "apply_set": {"type": "str"},
+    "delete_propagation": {"type": "str", "default": "Background", "choices": ["Background", "Foreground", "Orphan"]},
+    "return_objects": {"type": "bool", "default": False},
+    "workers": {"type": "int", "default": 8},
+}
+
+
+def spec_defaults(*specs):
+    """``{option: default}`` of every option of ``specs`` (``None`` where the spec sets no default)."""
+    return {name: option.get("default") for spec in specs for name, option in spec.items()}
+
 
 def merge_specs(*specs, **extra):
     """One module's argument_spec: the shared specs plus the module's own options."""

@@ -339,13 +339,16 @@ class _HTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(self.sock, server_hostname=self._tls_server_name)
 
 
-def resource_path(resource, name=None, namespace=None, subresource=None):
-    """URL path of a resource (see discovery.Resource) or one of its objects/subresources."""
-    prefix = f"/api/{resource.version}" if not resource.group else f"/apis/{resource.group}/{resource.version}"
-    parts = [prefix]
-    if resource.namespaced and namespace:
-        parts.append("namespaces/{}".format(quote(namespace, safe="")))
-    parts.append(resource.plural)
+def api_path(api_version, plural, namespace=None, name=None, subresource=None):
+    """URL path of a collection, an object or an object's subresource: the one place URLs are built.
+
+    ``api_version`` is ``v1`` (core group) or ``group/version``; the namespace and the name are quoted.
+    """
+    group, _slash, version = api_version.rpartition("/")
+    parts = [f"/apis/{group}/{version}" if group else f"/api/{version}"]
+    if namespace:
+        parts.append("namespaces/" + quote(namespace, safe=""))
+    parts.append(plural)
     if name:
         parts.append(quote(name, safe=""))
         if subresource:
@@ -353,12 +356,31 @@ def resource_path(resource, name=None, namespace=None, subresource=None):
     return "/".join(parts)
 
 
-def get_object(client, resource, name, namespace=None):
-    """The live object ``name``; a missing one fails as ``Kind/namespace/name: not found (name)`` (status 404)."""
+def resource_path(resource, name=None, namespace=None, subresource=None):
+    """URL path of a resource (see discovery.Resource) or one of its objects/subresources."""
+    namespace = namespace if resource.namespaced else None
+    return api_path(resource.api_version, resource.plural, namespace, name, subresource)
+
+
+def default_namespace(client, namespace=None):
+    """``namespace`` (an option), else the kubeconfig context's namespace, else ``default``."""
+    return namespace or getattr(client.settings, "namespace", None) or "default"
+
+
+def get_or_none(client, path, **options):
+    """GET ``path``: the object, or ``None`` when the server answers 404 (other errors are raised)."""
     try:
-        return client.request("GET", resource_path(resource, name, namespace))
+        return client.request("GET", path, **options)
     except KubeforgeError as exc:
         if exc.status == HTTP_NOT_FOUND:
-            ref = object_ref(resource.kind, namespace if resource.namespaced else None, name)
-            raise KubeforgeError("not found (name)", status=HTTP_NOT_FOUND, ref=ref) from None
+            return None
         raise
+
+
+def get_object(client, resource, name, namespace=None):
+    """The live object ``name``; a missing one fails as ``Kind/namespace/name: not found (name)`` (status 404)."""
+    live = get_or_none(client, resource_path(resource, name, namespace))
+    if live is None:
+        ref = object_ref(resource.kind, namespace if resource.namespaced else None, name)
+        raise KubeforgeError("not found (name)", status=HTTP_NOT_FOUND, ref=ref)
+    return live

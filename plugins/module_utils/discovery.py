@@ -11,7 +11,8 @@ import tempfile
 import threading
 import time
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import HTTP_NOT_FOUND, KubeforgeError
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import get_or_none
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
 CACHE_TTL = 6 * 3600
 
@@ -134,13 +135,9 @@ class Discovery:
             return  # a read-only home only costs speed
 
     def _fetch(self, group, version):
-        path = f"/apis/{group}/{version}" if group else f"/api/{version}"
-        try:
-            data = self.client.request("GET", path)
-        except KubeforgeError as exc:
-            if exc.status == HTTP_NOT_FOUND:
-                return None
-            raise
+        data = get_or_none(self.client, f"/apis/{group}/{version}" if group else f"/api/{version}")
+        if data is None:
+            return None
         resources = [
             {k: e.get(k) for k in ("name", "kind", "namespaced", "verbs", "shortNames", "singularName")}
             for e in (data or {}).get("resources") or []
@@ -190,12 +187,7 @@ class Discovery:
         """Preferred version of an API group ('v1' for the core group), or None when it is not served."""
         if not group:
             return "v1"
-        try:
-            data = self.client.request("GET", f"/apis/{group}")
-        except KubeforgeError as exc:
-            if exc.status == HTTP_NOT_FOUND:
-                return None
-            raise
+        data = get_or_none(self.client, f"/apis/{group}")
         return ((data or {}).get("preferredVersion") or {}).get("version")
 
     def resolve_group_kind(self, group_kind):

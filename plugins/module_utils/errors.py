@@ -14,8 +14,9 @@ RETRYABLE_STATUS = frozenset((HTTP_TOO_MANY_REQUESTS, 500, 502, 503, 504))
 
 
 def object_ref(kind, namespace, name):
-    """``Kind/namespace/name`` (``Kind/name`` for cluster-scoped objects): how every message names an object."""
-    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+    """``Kind/namespace/name`` (``Kind/name`` for cluster-scoped objects, ``namespace/name`` without a kind): how
+    every message names an object."""
+    return "/".join([part for part in (kind, namespace) if part] + [f"{name}"])
 
 
 def describe_object(obj):

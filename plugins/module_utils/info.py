@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.client import resource_path
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
+    default_namespace,
+    get_or_none,
+    resource_path,
+)
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Discovery
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import HTTP_NOT_FOUND, KubeforgeError
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import redact
 from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import wait_for
 
@@ -40,18 +44,14 @@ def run_info(module, client):
     resource = Discovery(client).resolve(params["api_version"], params["kind"])
     namespace = None
     if resource.namespaced and not params["all_namespaces"]:
-        namespace = params.get("namespace") or getattr(client.settings, "namespace", None) or "default"
+        namespace = default_namespace(client, params.get("namespace"))
     if params.get("name"):
         if params["all_namespaces"]:
             raise KubeforgeError(
                 "name and all_namespaces=true cannot be combined: a name is looked up in one namespace"
             )
-        try:
-            items = [client.request("GET", resource_path(resource, params["name"], namespace))]
-        except KubeforgeError as exc:
-            if exc.status != HTTP_NOT_FOUND:
-                raise
-            items = []
+        live = get_or_none(client, resource_path(resource, params["name"], namespace))
+        items = [] if live is None else [live]
     else:
         query = {
             "labelSelector": ",".join(params["label_selectors"]),

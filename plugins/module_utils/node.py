@@ -10,21 +10,22 @@ the evicted pods' uids to disappear). ``run_node`` is the logic of the ``kubefor
 from __future__ import annotations
 
 import time
-from urllib.parse import quote
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.client import MERGE_PATCH
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import spec_defaults
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import MERGE_PATCH, api_path, get_or_none
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Resource
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     HTTP_CONFLICT,
     HTTP_NOT_FOUND,
     HTTP_TOO_MANY_REQUESTS,
     KubeforgeError,
+    object_ref,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.rollback import Undo
 from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import wait_for
 
-NODES_PATH = "/api/v1/nodes"
-PODS_PATH = "/api/v1/pods"
+NODES_PATH = api_path("v1", "nodes")
+PODS_PATH = api_path("v1", "pods")
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 SYSTEM_TAINT_PREFIX = "node.kubernetes.io/"
@@ -39,35 +40,34 @@ _RETRY_STATUS = (HTTP_TOO_MANY_REQUESTS, HTTP_CONFLICT)
 
 # --- paths and references ----------------------------------------------------------------------------
 def node_path(name):
-    return "{}/{}".format(NODES_PATH, quote(name, safe=""))
+    return api_path("v1", "nodes", name=name)
 
 
 def _pod_path(pod, subresource=None):
     meta = pod["metadata"]
-    path = "/api/v1/namespaces/{}/pods/{}".format(quote(meta["namespace"], safe=""), quote(meta["name"], safe=""))
-    return path + "/" + subresource if subresource else path
+    return api_path("v1", "pods", meta["namespace"], meta["name"], subresource)
 
 
 def pod_ref(pod):
     """``namespace/name`` of a pod."""
     meta = pod.get("metadata") or {}
-    return "{}/{}".format(meta.get("namespace"), meta.get("name"))
+    return object_ref(None, meta.get("namespace"), meta.get("name"))
 
 
 def _node_ref(name):
-    return f"Node/{name}"
+    return object_ref("Node", None, name)
 
 
 # --- node selection ----------------------------------------------------------------------------------
 def select_nodes(client, names=None, label_selector=None, all_nodes=False):
     """The live Node objects named by ``names``, or matching ``label_selector``, or all of them."""
     if names:
-        results = client.map(lambda name: client.get(node_path(name)), names)
+        results = client.map(lambda name: get_or_none(client, node_path(name)), names)
         for name, result in zip(names, results):
             if isinstance(result, KubeforgeError):
-                if result.status == HTTP_NOT_FOUND:
-                    raise KubeforgeError("node not found", status=HTTP_NOT_FOUND, ref=_node_ref(name))
                 raise result.with_ref(_node_ref(name))
+            if result is None:
+                raise KubeforgeError("node not found", status=HTTP_NOT_FOUND, ref=_node_ref(name))
         return results
     if label_selector is None and not all_nodes:
         raise KubeforgeError("no nodes selected: set name, label_selector, or all_nodes=true")
@@ -313,17 +313,19 @@ def selector_matches(selector, labels):
 
 
 # --- drain -------------------------------------------------------------------------------------------
-DRAIN_DEFAULTS = {
-    "ignore_daemonsets": False,
-    "delete_emptydir_data": False,
-    "force": False,
-    "pod_selector": None,
-    "grace_period": None,
-    "disable_eviction": False,
-    "timeout": 300,
-    "poll_interval": 0.5,
-    "parallel": 16,
+# Options of kubeforge.cluster.node that drive a drain; the module's argument spec includes them.
+DRAIN_ARG_SPEC = {
+    "ignore_daemonsets": {"type": "bool", "default": False},
+    "delete_emptydir_data": {"type": "bool", "default": False},
+    "force": {"type": "bool", "default": False},
+    "pod_selector": {"type": "str"},
+    "grace_period": {"type": "int"},
+    "disable_eviction": {"type": "bool", "default": False},
+    "timeout": {"type": "int", "default": 300},
+    "poll_interval": {"type": "float", "default": 0.5},
+    "parallel": {"type": "int", "default": 16},
 }
+DRAIN_DEFAULTS = spec_defaults(DRAIN_ARG_SPEC)
 
 
 class Drainer:
@@ -353,14 +355,8 @@ class Drainer:
     def _daemonset_exists(self, namespace, name):
         key = (namespace, name)
         if key not in self._daemonsets:
-            path = "/apis/apps/v1/namespaces/{}/daemonsets/{}".format(quote(namespace, safe=""), quote(name, safe=""))
-            try:
-                self.client.get(path)
-                self._daemonsets[key] = True
-            except KubeforgeError as exc:
-                if exc.status != HTTP_NOT_FOUND:
-                    raise
-                self._daemonsets[key] = False
+            path = api_path("apps/v1", "daemonsets", namespace, name)
+            self._daemonsets[key] = get_or_none(self.client, path) is not None
         return self._daemonsets[key]
 
     def plan(self, node_name):
@@ -402,25 +398,20 @@ class Drainer:
         return "accepted"
 
     def _same_pod_exists(self, pod):
-        try:
-            live = self.client.get(_pod_path(pod))
-        except KubeforgeError as exc:
-            if exc.status == HTTP_NOT_FOUND:
-                return False
-            raise
-        return (live.get("metadata") or {}).get("uid") == pod["metadata"]["uid"]
+        live = get_or_none(self.client, _pod_path(pod))
+        return live is not None and (live.get("metadata") or {}).get("uid") == pod["metadata"]["uid"]
 
     def _blocking_pdbs(self, pod):
         namespace = pod["metadata"]["namespace"]
         if namespace not in self._pdbs:
-            path = "/apis/policy/v1/namespaces/{}/poddisruptionbudgets".format(quote(namespace, safe=""))
+            path = api_path("policy/v1", "poddisruptionbudgets", namespace)
             try:
                 self._pdbs[namespace], _page = self.client.list_all(path)
             except KubeforgeError:
                 self._pdbs[namespace] = []
         labels = pod["metadata"].get("labels") or {}
         return [
-            "{}/{}".format(namespace, pdb["metadata"]["name"])
+            object_ref(None, namespace, pdb["metadata"]["name"])
             for pdb in self._pdbs[namespace]
             if selector_matches((pdb.get("spec") or {}).get("selector"), labels)
         ]

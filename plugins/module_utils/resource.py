@@ -5,21 +5,17 @@
 from __future__ import annotations
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.apply import run_batch
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import BATCH_ARG_SPEC, merge_specs
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Discovery
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import flatten, secret_values
 
-RESOURCE_ARGS = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "definition": {"type": "raw"},
-    "src": {"type": "path"},
-    "template": {"type": "path"},
-    "prune": {"type": "bool", "default": False},
-    "apply_set": {"type": "str"},
-    "delete_propagation": {"type": "str", "default": "Background", "choices": ["Background", "Foreground", "Orphan"]},
-    "return_objects": {"type": "bool", "default": False},
-    "workers": {"type": "int", "default": 8},
-}
+RESOURCE_ARGS = merge_specs(
+    BATCH_ARG_SPEC,
+    definition={"type": "raw"},
+    src={"type": "path"},
+    template={"type": "path"},
+)
 
 _BATCH_OPTIONS = (
     "state",
@@ -41,11 +37,6 @@ def protect_secrets(module, objects):
     """Register the values of Secret manifests as no_log values, so no output ever shows them."""
     for obj in objects:
         module.no_log_values.update(secret_values(obj))
-
-
-def default_namespace(module, client):
-    """The namespace option, else the kubeconfig context's namespace, else ``default``."""
-    return module.params.get("namespace") or getattr(client.settings, "namespace", None) or "default"
 
 
 def apply_manifests(module, client, objects, **overrides):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import json
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.client import APPLY_PATCH, MERGE_PATCH
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import APPLY_PATCH, MERGE_PATCH, get_or_none
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     HTTP_CONFLICT,
     HTTP_NOT_FOUND,
@@ -177,12 +177,12 @@ class Undo:
         content_type, query = record.how
         for _attempt in range(_ATTEMPTS):
             try:
-                current = self.client.request("GET", record.path)
+                current = get_or_none(self.client, record.path)
             except KubeforgeError as exc:
-                if exc.status == HTTP_NOT_FOUND:
-                    self.left.append(f"{ref}: deleted by someone else after this call changed it, left absent")
-                else:
-                    self.left.append(f"{ref}: left as this call wrote it (reading it failed: {exc})")
+                self.left.append(f"{ref}: left as this call wrote it (reading it failed: {exc})")
+                return
+            if current is None:
+                self.left.append(f"{ref}: deleted by someone else after this call changed it, left absent")
                 return
             rv = _meta(current).get("resourceVersion")
             if record.view(current) != check:

@@ -5,14 +5,12 @@
 from __future__ import annotations
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils import builders
-from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import apply_manifests, default_namespace
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import BATCH_ARG_SPEC, TARGET_ARG_SPEC
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import default_namespace
+from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import apply_manifests
 
-STATE_ARG = {"state": {"type": "str", "default": "present", "choices": ["present", "absent"]}}
-TARGET_ARGS = {
-    "name": {"type": "str", "required": True},
-    "kind": {"type": "str", "default": "Deployment"},
-    "api_version": {"type": "str", "default": "apps/v1"},
-}
+STATE_ARG = {"state": BATCH_ARG_SPEC["state"]}
+TARGET_ARGS = TARGET_ARG_SPEC
 
 SECRET_ARGS = {
     "name": {"type": "str", "required": True},
@@ -73,7 +71,7 @@ def run_secret(module, client):
 
 def run_expose(module, client):
     params = module.params
-    namespace = default_namespace(module, client)
+    namespace = default_namespace(client, module.params.get("namespace"))
     name = params.get("service_name") or params["name"]
     if params["state"] == "absent":
         return _absent(module, client, "v1", "Service", name)
@@ -83,7 +81,7 @@ def run_expose(module, client):
 
 def run_autoscale(module, client):
     params = module.params
-    namespace = default_namespace(module, client)
+    namespace = default_namespace(client, module.params.get("namespace"))
     if params["state"] == "absent":
         return _absent(
             module, client, "autoscaling/v2", "HorizontalPodAutoscaler", params.get("hpa_name") or params["name"]
@@ -94,7 +92,7 @@ def run_autoscale(module, client):
 
 def run_run(module, client):
     params = module.params
-    namespace = default_namespace(module, client)
+    namespace = default_namespace(client, module.params.get("namespace"))
     if params["state"] == "absent":
         api_version = "v1" if params["kind"] == "Pod" else "apps/v1"
         return _absent(module, client, api_version, params["kind"], params["name"])

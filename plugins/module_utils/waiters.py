@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.client import resource_path
+from ansible_collections.kubeforge.cluster.plugins.module_utils.client import api_path, get_or_none, resource_path
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
-    HTTP_NOT_FOUND,
     KubeforgeError,
     object_ref,
 )
@@ -116,13 +115,9 @@ def _service(obj, client):
     if spec.get("type") == "ExternalName" or not spec.get("selector"):
         return True, "no selector"
     meta = obj["metadata"]
-    path = "/api/v1/namespaces/{}/endpoints/{}".format(meta["namespace"], meta["name"])
-    try:
-        endpoints = client.request("GET", path)
-    except KubeforgeError as exc:
-        if exc.status == HTTP_NOT_FOUND:
-            return False, "no endpoints yet"
-        raise
+    endpoints = get_or_none(client, api_path("v1", "endpoints", meta["namespace"], meta["name"]))
+    if endpoints is None:
+        return False, "no endpoints yet"
     if not any(subset.get("addresses") for subset in (endpoints or {}).get("subsets") or []):
         return False, "no ready endpoints"
     if spec.get("type") == "LoadBalancer" and not ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
@@ -181,10 +176,6 @@ def readiness(resource, obj, client):
     return check(obj, client)
 
 
-def _ref(resource, name, namespace):
-    return object_ref(resource.kind, namespace, name)
-
-
 # --- why pods are not ready -----------------------------------------------------------------------------
 _STARTING = frozenset(("ContainerCreating", "PodInitializing"))
 _POD_OWNERS = frozenset(("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job"))
@@ -234,7 +225,7 @@ def pod_blocker(pod):
 
 def _latest_warning(client, pod):
     meta = pod["metadata"]
-    path = "/api/v1/namespaces/{}/events".format(meta["namespace"])
+    path = api_path("v1", "events", meta["namespace"])
     events, _page = client.list_all(path, {"fieldSelector": "involvedObject.name={}".format(meta["name"])})
     warnings = [
         e
@@ -267,7 +258,7 @@ def blocking_pod(client, resource, obj):
         query = label_selector_query(selector)
         if not query:
             return None
-        path = "/api/v1/namespaces/{}/pods".format(obj["metadata"]["namespace"])
+        path = api_path("v1", "pods", obj["metadata"]["namespace"])
         try:
             pods, _page = client.list_all(path, {"labelSelector": query})
         except KubeforgeError:
@@ -311,15 +302,15 @@ class _Poll:
         failed in a way worth retrying."""
         resource, name, namespace = self.pending[key]
         try:
-            obj = self.client.request("GET", resource_path(resource, name, namespace), retry=False)
+            obj = get_or_none(self.client, resource_path(resource, name, namespace), retry=False)
         except KubeforgeError as exc:
-            if exc.status == HTTP_NOT_FOUND:
-                return (True, "deleted", None) if self.absent else (False, "does not exist yet", None)
-            return self._unavailable(exc, _ref(resource, name, namespace))
+            return self._unavailable(exc, object_ref(resource.kind, namespace, name))
+        if obj is None:
+            return (True, "deleted", None) if self.absent else (False, "does not exist yet", None)
         try:
             ready, reason = self._state(resource, obj)
         except KubeforgeError as exc:
-            return self._unavailable(exc, _ref(resource, name, namespace))
+            return self._unavailable(exc, object_ref(resource.kind, namespace, name))
         return ready, reason, obj
 
     def _state(self, resource, obj):
@@ -359,7 +350,7 @@ class _Poll:
     def timeout_error(self, timeout, explain):
         what = []
         for key, (resource, name, namespace) in sorted(self.pending.items(), key=lambda kv: str(kv[0])):
-            text = "{}: {}".format(_ref(resource, name, namespace), self.reasons.get(key, "not ready"))
+            text = "{}: {}".format(object_ref(resource.kind, namespace, name), self.reasons.get(key, "not ready"))
             live = self.lives.get(key)
             blocker = blocking_pod(self.client, resource, live) if explain and live else None
             what.append(f"{text}; {blocker}" if blocker else text)

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import TARGET_ARG_SPEC, merge_specs
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
     JSON_PATCH,
     MERGE_PATCH,
     STRATEGIC_PATCH,
+    api_path,
+    default_namespace,
     get_object,
     resource_path,
 )
@@ -20,21 +23,18 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     object_ref,
 )
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import strip_noise, to_yaml
-from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import default_namespace
 from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import (
     label_selector_query,
     readiness,
     wait_for,
 )
 
-SCALE_ARGS = {
-    "name": {"type": "str", "required": True},
-    "kind": {"type": "str", "default": "Deployment"},
-    "api_version": {"type": "str", "default": "apps/v1"},
-    "namespace": {"type": "str"},
-    "replicas": {"type": "int", "required": True},
-    "current_replicas": {"type": "int"},
-}
+SCALE_ARGS = merge_specs(
+    TARGET_ARG_SPEC,
+    namespace={"type": "str"},
+    replicas={"type": "int", "required": True},
+    current_replicas={"type": "int"},
+)
 
 ROLLOUT_ARGS = {
     "name": {"type": "str", "required": True},
@@ -53,12 +53,8 @@ _POD_TEMPLATE_HASH = "pod-template-hash"
 def _target(module, client, api_version):
     params = module.params
     resource = Discovery(client).resolve(api_version, params["kind"])
-    namespace = default_namespace(module, client) if resource.namespaced else None
+    namespace = default_namespace(client, params.get("namespace")) if resource.namespaced else None
     return resource, namespace, get_object(client, resource, params["name"], namespace)
-
-
-def _ref(resource, namespace, name):
-    return object_ref(resource.kind, namespace, name)
 
 
 def _wait_ready(module, client, resource, namespace):
@@ -72,7 +68,7 @@ def run_scale(module, client):
     """Set replicas through the scale subresource (optionally only when the current count matches)."""
     params = module.params
     resource, namespace, _live = _target(module, client, params["api_version"])
-    ref = _ref(resource, namespace, params["name"])
+    ref = object_ref(resource.kind, namespace, params["name"])
     if "scale" not in resource.subresources:
         raise KubeforgeError(f"{resource.kind} has no scale subresource (kind)", ref=ref)
     path = resource_path(resource, params["name"], namespace, "scale")
@@ -108,7 +104,7 @@ def run_scale(module, client):
 def _owned(client, resource_name, owner, namespace):
     """Children of ``owner`` found through its selector: ReplicaSets or ControllerRevisions."""
     selector = label_selector_query((owner.get("spec") or {}).get("selector"))
-    items, _page = client.list_all(f"/apis/apps/v1/namespaces/{namespace}/{resource_name}", {"labelSelector": selector})
+    items, _page = client.list_all(api_path("apps/v1", resource_name, namespace), {"labelSelector": selector})
     uid = owner["metadata"]["uid"]
     return [
         i for i in items if any(o.get("uid") == uid for o in (i.get("metadata") or {}).get("ownerReferences") or [])
@@ -174,7 +170,7 @@ def _current_revision(resource, live, history):
 
 def _undo(client, resource, live, namespace, to_revision):
     """The revision to go back to and the PATCH (body, content type) to send; None when the live template is it."""
-    ref = _ref(resource, namespace, live["metadata"]["name"])
+    ref = object_ref(resource.kind, namespace, live["metadata"]["name"])
     history = _history(client, resource, live, namespace)
     if to_revision:
         target = next((e for e in history if e["revision"] == to_revision), None)
@@ -195,7 +191,7 @@ def _undo(client, resource, live, namespace, to_revision):
 def run_rollout(module, client):
     params = module.params
     resource, namespace, live = _target(module, client, "apps/v1")
-    ref = _ref(resource, namespace, params["name"])
+    ref = object_ref(resource.kind, namespace, params["name"])
     action = params["action"]
     result = {"changed": False}
     if action == "history":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeforge.cluster.plugins.module_utils.args import AUTH_ARG_SPEC, merge_specs
-from ansible_collections.kubeforge.cluster.plugins.module_utils.node import run_node
+from ansible_collections.kubeforge.cluster.plugins.module_utils.node import DRAIN_ARG_SPEC, run_node
 from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec, run_module
 
 NODE_ARG_SPEC = {
@@ -25,15 +25,7 @@ NODE_ARG_SPEC = {
             "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
         },
     },
-    "ignore_daemonsets": {"type": "bool", "default": False},
-    "delete_emptydir_data": {"type": "bool", "default": False},
-    "force": {"type": "bool", "default": False},
-    "pod_selector": {"type": "str"},
-    "grace_period": {"type": "int"},
-    "disable_eviction": {"type": "bool", "default": False},
-    "timeout": {"type": "int", "default": 300},
-    "poll_interval": {"type": "float", "default": 0.5},
-    "parallel": {"type": "int", "default": 16},
+    **DRAIN_ARG_SPEC,
     "wait_ready": {"type": "bool", "default": False},
 }
 

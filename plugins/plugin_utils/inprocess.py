@@ -28,6 +28,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible_collections.kubeforge.cluster.plugins.module_utils.args import AUTH_ARG_SPEC
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import run_logic
@@ -35,17 +36,7 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ru
 _MODULES_PACKAGE = "ansible_collections.kubeforge.cluster.plugins.modules"
 _LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
 _SWITCH = "kubeforge_cluster_in_process"
-_AUTH_OPTIONS = (
-    "kubeconfig",
-    "context",
-    "host",
-    "api_key",
-    "ca_cert",
-    "client_cert",
-    "client_key",
-    "validate_certs",
-    "request_timeout",
-)
+_AUTH_OPTIONS = tuple(AUTH_ARG_SPEC)
 
 # Clients of this worker process, by connection options: the items of one loop share keep-alive connections.
 _CLIENTS = {}
