@@ -16,6 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/dev-env.sh
 . scripts/dev-env.sh
+# VENV_BIN (optional) goes first on PATH: another set of tools, or stand-ins in tests (tests/unit/test_lab_script.py).
+if [[ -n ${VENV_BIN:-} ]]; then export PATH="$VENV_BIN:$PATH"; fi
 
 LAB_IMAGE=${LAB_IMAGE:-kubeforge/debian-systemd:bookworm}
 LAB_NETWORK=${LAB_NETWORK:-kubeforge-lab}

@@ -11,12 +11,18 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils import kubeadm, 
 
 DOUBLE = Path(__file__).resolve().parents[3] / "tests" / "doubles" / "kubeadm"
 DOUBLE_DAYS_LEFT = 65  # the double's certificates were issued 300 days ago for 365 days
-CERTIFICATES = 5
+# kubeadm's certificate list (cmd/kubeadm/app/phases/certs/renewal, as `certs check-expiration` prints it); CAs are
+# never due for renewal.
+CERTIFICATES = 11
 
 
 class _Module:
     def __init__(self, root, renew_days, argv_filter=None):
         self.env = dict(os.environ, KUBEADM_DOUBLE_ROOT=str(root))
+        # Like kubeadm, the double reads the cluster CA first and fails without it: a control plane has one.
+        pki = Path(root) / "etc" / "kubernetes" / "pki"
+        pki.mkdir(parents=True, exist_ok=True)
+        (pki / "ca.crt").write_text("test CA\n")
         self.params = {"renew_days": renew_days}
         self.argv_filter = argv_filter or (lambda argv: argv)
         self.calls = []

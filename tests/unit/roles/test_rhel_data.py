@@ -85,9 +85,22 @@ def test_docker_repository_for_containerd_io(tmp_path):
     ]
 
 
+def _task_named(task_file, name):
+    """A task of ``task_file`` (blocks included) by its name."""
+    pending = list(yaml.safe_load((ROOT / task_file).read_text()))
+    while pending:
+        task = pending.pop(0)
+        if task.get("name") == name:
+            return task
+        pending.extend(task.get("block", []))
+    raise AssertionError(f"{task_file}: no task named {name!r}")
+
+
 def test_firewalld_ports_per_node_kind(tmp_path):
-    task = _expressions_of("roles/kube_packages/tasks/node-RedHat.yml", "ansible.posix.firewalld")
-    assert task["permanent"] is True and task["immediate"] is True
+    task = _task_named("roles/kube_packages/tasks/node-RedHat.yml", "Open the missing ports permanently and now")
+    assert task["ansible.builtin.command"] == "firewall-cmd --permanent --add-port={{ item }}"
+    assert task["notify"] == "Reload firewalld"
+    assert "kube_packages_firewalld_open.stdout.split()" in task["loop"], "only the ports not open yet"
     rendered = _render(
         tmp_path,
         ["roles/kube_packages/defaults/main.yml", "roles/kube_packages/vars/main.yml"],
@@ -98,5 +111,12 @@ def test_firewalld_ports_per_node_kind(tmp_path):
 
 
 def test_selinux_permissive_task():
-    task = _expressions_of("roles/kube_packages/tasks/node-RedHat.yml", "ansible.posix.selinux")
-    assert task == {"policy": "targeted", "state": "permissive"}
+    now = _task_named("roles/kube_packages/tasks/node-RedHat.yml", "Put SELinux in permissive mode now")
+    assert now["ansible.builtin.command"] == "setenforce 0"
+    assert "kube_packages_getenforce.stdout | default('') | trim == 'Enforcing'" in now["when"]
+    boot = _task_named("roles/kube_packages/tasks/node-RedHat.yml", "Keep SELinux permissive after a reboot")
+    assert boot["ansible.builtin.lineinfile"] == {
+        "path": "/etc/selinux/config",
+        "regexp": "^SELINUX=",
+        "line": "SELINUX=permissive",
+    }
