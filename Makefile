@@ -16,6 +16,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(VENV)/collections
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 export ANSIBLE_HOME := $(CACHE)/ansible
 export XDG_CACHE_HOME := $(CACHE)/xdg
+export ANSIBLE_ASYNC_DIR := $(CACHE)/ansible/async
+export KUBECACHEDIR := $(CACHE)/kube
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup host-setup lint sanity unit integration molecule test lab lab-down build clean

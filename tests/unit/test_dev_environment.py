@@ -65,7 +65,15 @@ def test_makefile_and_scripts_share_the_hermetic_environment():
     script = _environment(["bash", "-c", ". scripts/dev-env.sh && env -0"])
     # The environment make gives its recipes: the Makefile plus one target that prints it.
     make = _environment(["make", "-s", "-f", "Makefile", "-f", "-", "print-env"], "print-env:\n\t@env -0\n")
-    for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_ROLES_PATH", "ANSIBLE_HOME", "XDG_CACHE_HOME"):
+    hermetic = (
+        "ANSIBLE_COLLECTIONS_PATH",
+        "ANSIBLE_ROLES_PATH",
+        "ANSIBLE_HOME",
+        "XDG_CACHE_HOME",
+        "ANSIBLE_ASYNC_DIR",
+        "KUBECACHEDIR",
+    )
+    for name in hermetic:
         assert make[name] == script[name], name
         assert pathlib.Path(script[name]).is_relative_to(ROOT), f"{name} leaves the clone"
     assert script["PATH"].startswith(f"{ROOT}/.venv/bin:")
