@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 
-from . import defaults
-from .common import set_condition
+from .. import defaults
+from ..common import set_condition
+from .base import Controller
 
 KEY = "apiregistration.k8s.io/apiservices"
 MANAGER = "kube-apiserver"
@@ -56,19 +57,21 @@ def _backend(store, svc, ref):
     return "False", "MissingEndpoints", f'{where} has no ready endpoint for port name "{port_name}"'
 
 
-class Aggregator:
+class ApiServiceAvailability(Controller):
     """Keeps the Available condition of every APIService current (driven by APIService, Service and Endpoints
     events)."""
 
-    def __init__(self, ctl):
-        self.ctl, self.api = ctl, ctl.api
-
-    def route(self, key, obj):
+    def route(self, key, event, obj):
+        del event
         meta = obj["metadata"]
         if key == KEY:
-            yield ("apiservice", meta["name"])
-        elif key in ("/services", "/endpoints"):
-            yield ("apiservices-for", meta.get("namespace", ""), meta["name"])
+            return [("apiservice", meta["name"])]
+        if key in ("/services", "/endpoints"):
+            return [("apiservices-for", meta.get("namespace", ""), meta["name"])]
+        return []
+
+    def handlers(self):
+        return {"apiservice": self.apiservice, "apiservices-for": self.for_service}
 
     def for_service(self, namespace, name):
         for apiservice in self.api.store.items(KEY):

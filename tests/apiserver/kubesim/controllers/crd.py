@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import copy
 
-from .common import set_condition
+from ..common import set_condition
+from .base import Controller
 
 KEY = "apiextensions.k8s.io/customresourcedefinitions"
 MANAGER = "kube-apiserver"
 
 
-class Establisher:
-    def __init__(self, ctl):
-        self.ctl, self.api = ctl, ctl.api
+class CrdEstablisher(Controller):
+    def route(self, key, event, obj):
+        del event
+        return [("crd", obj["metadata"]["name"])] if key == KEY else []
 
-    @staticmethod
-    def route(key, obj):
-        if key == KEY:
-            yield ("crd", obj["metadata"]["name"])
+    def handlers(self):
+        return {"crd": self.crd}
 
     def _conflict(self, crd):
         spec = crd.get("spec") or {}
