@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import yaml
 
-from . import defaults, patch, resources, schema, selectors, ssa, validation
+from . import kinds, patch, resources, schema, selectors, ssa
 from .allocators import Allocator
 from .errors import (
     HTTP_BAD_REQUEST,
@@ -101,15 +101,11 @@ class Api:
     # ---- conversion -------------------------------------------------------------------------
     @staticmethod
     def external(res, obj):
-        if res.kind == "HorizontalPodAutoscaler" and res.version == "v1":
-            return defaults.hpa_to_v1(obj)
-        return obj
+        return kinds.to_version(res, obj)
 
     @staticmethod
     def internal(res, obj):
-        if res.kind == "HorizontalPodAutoscaler" and res.version == "v1":
-            return defaults.hpa_from_v1(obj)
-        return obj
+        return kinds.from_version(res, obj)
 
     # ---- helpers ----------------------------------------------------------------------------
     def _get(self, res, namespace, name):
@@ -289,7 +285,7 @@ class Api:
             meta.pop(key, None)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_iso()
-        if _has_generation(obj):
+        if kinds.has_generation(obj):
             meta["generation"] = 1
         if "status" in res.subresources and obj.get("kind") not in ("Pod", "Node", "Service"):
             obj.pop("status", None)
@@ -314,9 +310,9 @@ class Api:
         new["apiVersion"], new["kind"] = storage.api_version, storage.kind
         if new["kind"] == "Service" and old is not None:
             _drop_type_dependent(new, old)
-        defaults.apply_defaults(new, self.allocator)
+        kinds.apply_defaults(new, self.allocator)
         if old is None:
-            defaults.on_create(new, now_iso())
+            kinds.on_create(new, now_iso())
         causes = self._validate(ctx, new, old)
         if causes:
             if not ctx.dry_run:
@@ -346,10 +342,10 @@ class Api:
     def _validate(self, ctx, new, old):
         """A Service's allocation runs before validation on create, after it on update (see allocators)."""
         if new.get("kind") != "Service":
-            return validation.validate(new, old)
+            return kinds.validate(new, old)
         if old is None:
-            return self.allocator.allocate(new, old, ctx.dry_run) or validation.validate(new, old)
-        return validation.validate(new, old) or self.allocator.allocate(new, old, ctx.dry_run)
+            return self.allocator.allocate(new, old, ctx.dry_run) or kinds.validate(new, old)
+        return kinds.validate(new, old) or self.allocator.allocate(new, old, ctx.dry_run)
 
     @staticmethod
     def _carry_system_meta(old, new):
@@ -534,7 +530,7 @@ class Api:
                 meta.pop(key, None)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now_iso()
-            if _has_generation(internal):
+            if kinds.has_generation(internal):
                 meta["generation"] = 1
             return self._commit(ctx, None, internal, owners, res.api_version)
         merged = self._merge_subresource_view(ctx, old_ext, merged) if ctx.subresource else merged
@@ -723,26 +719,6 @@ class Api:
             current = self.store.get(key, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
             if current is not None and current["metadata"]["uid"] == obj["metadata"]["uid"]:
                 self._remove(key, current)
-
-
-# Kinds whose registry strategy does not maintain metadata.generation although they have a spec.
-_NO_GENERATION = frozenset(
-    {
-        "Service",
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "PersistentVolumeClaim",
-        "Lease",
-        "ResourceQuota",
-        "LimitRange",
-        "APIService",
-    }
-)
-
-
-def _has_generation(obj):
-    return obj.get("kind") == "Pod" or ("spec" in obj and obj.get("kind") not in _NO_GENERATION)
 
 
 def _comparable(obj):

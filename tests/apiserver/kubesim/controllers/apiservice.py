@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 
-from .. import defaults
 from ..common import set_condition
+from ..kinds import apiservice as apiservice_kind
 from .base import Controller
 
 KEY = "apiregistration.k8s.io/apiservices"
@@ -30,7 +30,7 @@ def availability(store, apiservice):
     """(status, reason, message) of the Available condition that `apiservice` should carry."""
     ref = _service_ref(apiservice)
     if ref is None:
-        return defaults.LOCAL_AVAILABLE[1:]
+        return apiservice_kind.LOCAL_AVAILABLE[1:]
     svc = store.get("/services", ref.get("namespace"), ref.get("name"))
     if svc is None:
         return "False", "ServiceNotFound", f"{_where(ref)} does not exist"
@@ -42,7 +42,7 @@ def _backend(store, svc, ref):
     spec, where = svc.get("spec") or {}, _where(ref)
     if spec.get("type") == "ExternalName":
         return "True", "Passed", f"{where} is an ExternalName service (not checked further)"
-    wanted = ref.get("port", defaults.APISERVICE_PORT)
+    wanted = ref.get("port", apiservice_kind.APISERVICE_PORT)
     port = next((p for p in spec.get("ports") or [] if p.get("port") == wanted), None)
     if port is None:
         return "False", "ServicePortError", f"{where} has no port {wanted}"

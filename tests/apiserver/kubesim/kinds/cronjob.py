@@ -1,0 +1,23 @@
+"""CronJob: concurrency policy, history limits and the job template's pod defaults (no CronJob controller)."""
+
+from __future__ import annotations
+
+from ..defaults import template
+from .base import ALL, Kind, resource
+
+
+def defaults(obj, allocator=None):
+    del allocator
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("concurrencyPolicy", "Allow")
+    spec.setdefault("suspend", False)
+    spec.setdefault("successfulJobsHistoryLimit", 3)
+    spec.setdefault("failedJobsHistoryLimit", 1)
+    job_spec = spec.setdefault("jobTemplate", {}).setdefault("spec", {})
+    template(job_spec)
+
+
+KIND = Kind(
+    (resource("batch/v1", "CronJob", "cronjobs", True, short=["cj"], subs=["status"], categories=ALL),),
+    defaults=defaults,
+)

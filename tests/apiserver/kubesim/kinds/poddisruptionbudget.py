@@ -1,0 +1,20 @@
+"""PodDisruptionBudget: minAvailable xor maxUnavailable (its status is controllers/disruption.py's)."""
+
+from __future__ import annotations
+
+from ..validation import invalid_value
+from .base import Kind, resource
+
+
+def validate(obj, old):
+    del old
+    spec = obj.get("spec") or {}
+    if "minAvailable" in spec and "maxUnavailable" in spec:
+        return [invalid_value("spec", spec, "minAvailable and maxUnavailable cannot be both set")]
+    return []
+
+
+KIND = Kind(
+    (resource("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", True, short=["pdb"], subs=["status"]),),
+    validate=validate,
+)
