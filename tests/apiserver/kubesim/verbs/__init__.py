@@ -1,0 +1,1 @@
+"""The verbs of Api (api.py), one file each."""
