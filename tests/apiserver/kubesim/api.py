@@ -9,7 +9,7 @@ import time
 
 from . import kinds, resources, schema
 from .allocators import Allocator
-from .errors import HTTP_FORBIDDEN, HTTP_INVALID, ApiError, bad_request, not_found
+from .errors import HTTP_FORBIDDEN, HTTP_INVALID, ApiError, bad_request, conflict, not_found
 from .faults import Faults
 from .request import APPLY_PATCH, JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, Ctx, now_iso
 from .store import Store
@@ -125,6 +125,16 @@ class Api(ReadVerbs, WriteVerbs, PatchVerbs, DeleteVerbs, SystemWrites, Admissio
             raise bad_request("strict decoding error: " + ", ".join(f'unknown field "{p}"' for p in unknown))
         if mode == "Warn":
             ctx.warnings.extend(f'unknown field "{p}"' for p in unknown)
+
+    @staticmethod
+    def _check_version(ctx, want_rv, old):
+        """A write naming metadata.resourceVersion must name the stored one (409 Conflict otherwise)."""
+        if want_rv and (old is None or want_rv != old["metadata"]["resourceVersion"]):
+            raise conflict(
+                ctx.res,
+                ctx.name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            )
 
     def node_of(self, res):
         return {"$ref": "#/$defs/" + res.definition} if schema.root(res.definition) else None

@@ -9,6 +9,7 @@ the discovery request a real aggregator then sends to the backend (`Passed` once
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from ..common import set_condition
 from ..kinds import apiservice as apiservice_kind
@@ -61,17 +62,8 @@ class ApiServiceAvailability(Controller):
     """Keeps the Available condition of every APIService current (driven by APIService, Service and Endpoints
     events)."""
 
-    def route(self, key, event, obj):
-        del event
-        meta = obj["metadata"]
-        if key == KEY:
-            return [("apiservice", meta["name"])]
-        if key in ("/services", "/endpoints"):
-            return [("apiservices-for", meta.get("namespace", ""), meta["name"])]
-        return []
-
-    def handlers(self):
-        return {"apiservice": self.apiservice, "apiservices-for": self.for_service}
+    OBJECT: ClassVar[dict] = {KEY: "apiservice", "/services": "apiservices-for", "/endpoints": "apiservices-for"}
+    HANDLERS: ClassVar[dict] = {"apiservice": "apiservice", "apiservices-for": "for_service"}
 
     def for_service(self, namespace, name):
         for apiservice in self.api.store.items(KEY):
@@ -80,8 +72,8 @@ class ApiServiceAvailability(Controller):
                 self.apiservice(apiservice["metadata"]["name"])
 
     def apiservice(self, name):
-        obj = self.api.store.get(KEY, "", name)
-        if obj is None or obj["metadata"].get("deletionTimestamp"):
+        obj = self._live(KEY, "", name)
+        if obj is None:
             return
         status = copy.deepcopy(obj.get("status") or {})
         set_condition(status.setdefault("conditions", []), "Available", *availability(self.api.store, obj))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import ClassVar
 
 from .. import resources
 from ..common import controller_ref, owner_reference, parse_time, pod_from_template, record_event, stable_hash
@@ -24,20 +25,55 @@ COMPONENTS = {
 
 class Controller:
     """One controller. ``route`` turns a store event into work items (tuples whose first element names the
-    handler); ``handlers`` maps those names to methods; ``resync`` runs every couple of seconds."""
+    handler); ``handlers`` maps those names to methods; ``resync`` runs every couple of seconds.
+
+    Routing is declared (storage keys, e.g. ``apps/deployments``, ``/pods``):
+    OBJECT: key -> item, an event of the object itself gives (item, [namespace,] name);
+    OWNER: (key, owner kind) -> item, an event of an object whose controller is of that kind gives
+    (item, namespace, owner name); NAMESPACE: key -> item, (item, namespace); ANY: key -> item, (item,).
+    HANDLERS: item -> the name of the method that handles it (called with the item's other elements).
+    """
+
+    OBJECT: ClassVar[dict] = {}
+    OWNER: ClassVar[dict] = {}
+    NAMESPACE: ClassVar[dict] = {}
+    ANY: ClassVar[dict] = {}
+    HANDLERS: ClassVar[dict] = {}
 
     def __init__(self, ctl):
         self.ctl, self.api = ctl, ctl.api
 
     def route(self, key, event, obj):
-        del key, event, obj
-        return ()
+        del event
+        meta = obj["metadata"]
+        ns = meta.get("namespace", "")
+        items = []
+        if key in self.OBJECT:
+            items.append((self.OBJECT[key], *([ns] if ns else []), meta["name"]))
+        ref = controller_ref(obj) if self.OWNER else None
+        if ref and (key, ref.get("kind")) in self.OWNER:
+            items.append((self.OWNER[(key, ref.get("kind"))], ns, ref["name"]))
+        if key in self.NAMESPACE:
+            items.append((self.NAMESPACE[key], ns))
+        if key in self.ANY:
+            items.append((self.ANY[key],))
+        return items
 
     def handlers(self):
-        return {}
+        return {item: getattr(self, method) for item, method in self.HANDLERS.items()}
 
     def resync(self):
         return None
+
+    def _live(self, key, namespace, name):
+        """The stored object, or None when it is gone or being deleted (nothing for a controller to do)."""
+        obj = self.api.store.get(key, namespace, name)
+        return None if obj is None or obj["metadata"].get("deletionTimestamp") else obj
+
+    def _each_in(self, key, namespace, handler):
+        """Run ``handler(namespace, name)`` for every object stored under ``key`` in ``namespace``."""
+        for obj in self.api.store.items(key, namespace):
+            handler(namespace, obj["metadata"]["name"])
 
     def _owned(self, key, owner):
         uid = owner["metadata"]["uid"]
@@ -68,22 +104,6 @@ class Controller:
     def _delete(self, key, obj):
         if not obj["metadata"].get("deletionTimestamp"):
             self.api.system_delete(key, obj)
-
-
-def owned_item(key, obj, child_key, owner_kind, item):
-    """The work item of the controlling owner of ``obj`` (stored under ``child_key``) when it is an ``owner_kind``."""
-    ref = controller_ref(obj)
-    if key == child_key and ref and ref.get("kind") == owner_kind:
-        return [(item, obj["metadata"].get("namespace", ""), ref["name"])]
-    return []
-
-
-def own_item(key, obj, own_key, item):
-    """The work item of an object of the controller's own kind."""
-    if key == own_key:
-        meta = obj["metadata"]
-        return [(item, meta.get("namespace", ""), meta["name"])]
-    return []
 
 
 def child_metadata(owner, pod_hash, labels, annotations):

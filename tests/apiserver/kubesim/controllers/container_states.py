@@ -25,14 +25,7 @@ class ContainerStates:
         """
         status = pod["status"]
         status["phase"] = "Pending"
-        for ctype in ("Ready", "ContainersReady"):
-            set_condition(
-                status["conditions"],
-                ctype,
-                "False",
-                "ContainersNotReady",
-                "containers with unready status: [" + " ".join(c["name"] for c in pod["spec"]["containers"]) + "]",
-            )
+        _containers_not_ready(status, pod)
         backing_off = {
             c["name"]
             for c in (before.get("status") or {}).get("containerStatuses") or []
@@ -87,14 +80,7 @@ class ContainerStates:
                     }
                 },
             )
-        for ctype in ("Ready", "ContainersReady"):
-            set_condition(
-                status["conditions"],
-                ctype,
-                "False",
-                "ContainersNotReady",
-                "containers with unready status: [" + " ".join(c["name"] for c in new["spec"]["containers"]) + "]",
-            )
+        _containers_not_ready(status, new)
         self.api.system_write("/pods", new, "kubelet", "status")
 
     @staticmethod
@@ -135,3 +121,12 @@ class ContainerStates:
         for ctype in ("Ready", "ContainersReady"):
             set_condition(status["conditions"], ctype, "False", "PodCompleted" if code == 0 else "PodFailed", "")
         self.api.system_write("/pods", new, "kubelet", "status")
+
+
+def _containers_not_ready(status, pod):
+    """Ready and ContainersReady False (ContainersNotReady), naming the pod's containers, as the kubelet says."""
+    names = " ".join(c["name"] for c in pod["spec"]["containers"])
+    for ctype in ("Ready", "ContainersReady"):
+        set_condition(
+            status["conditions"], ctype, "False", "ContainersNotReady", f"containers with unready status: [{names}]"
+        )

@@ -11,6 +11,7 @@ stores CRDs only: the custom resources they define are not served.
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from ..common import set_condition
 from .base import Controller
@@ -20,12 +21,8 @@ MANAGER = "kube-apiserver"
 
 
 class CrdEstablisher(Controller):
-    def route(self, key, event, obj):
-        del event
-        return [("crd", obj["metadata"]["name"])] if key == KEY else []
-
-    def handlers(self):
-        return {"crd": self.crd}
+    OBJECT: ClassVar[dict] = {KEY: "crd"}
+    HANDLERS: ClassVar[dict] = {"crd": "crd"}
 
     def _conflict(self, crd):
         spec = crd.get("spec") or {}
@@ -43,8 +40,8 @@ class CrdEstablisher(Controller):
         return None
 
     def crd(self, name):
-        obj = self.api.store.get(KEY, "", name)
-        if obj is None or obj["metadata"].get("deletionTimestamp"):
+        obj = self._live(KEY, "", name)
+        if obj is None:
             return
         status = copy.deepcopy(obj.get("status") or {})
         conditions = status.setdefault("conditions", [])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from .. import resources
 from ..common import available_since, int_or_percent, is_active, is_ready, now_ts, pod_from_template
 from ..nodes import selects_node, taints_tolerated
-from .base import DS_HASH, Controller, own_item, owned_item, template_hash
+from .base import DS_HASH, Controller, template_hash
 from .revisions import RevisionHistory
 
 _DS_TOLERATIONS = [
@@ -21,14 +22,10 @@ _DS_TOLERATIONS = [
 
 
 class DaemonSetController(RevisionHistory, Controller):
-    def route(self, key, event, obj):
-        del event
-        items = own_item(key, obj, "apps/daemonsets", "ds") + owned_item(key, obj, "/pods", "DaemonSet", "ds")
-        items += owned_item(key, obj, "apps/controllerrevisions", "DaemonSet", "ds")
-        return [*items, ("ds-all",)] if key == "/nodes" else items
-
-    def handlers(self):
-        return {"ds": self.daemonset, "ds-all": self.daemonset_all}
+    OBJECT: ClassVar[dict] = {"apps/daemonsets": "ds"}
+    OWNER: ClassVar[dict] = {("/pods", "DaemonSet"): "ds", ("apps/controllerrevisions", "DaemonSet"): "ds"}
+    ANY: ClassVar[dict] = {"/nodes": "ds-all"}
+    HANDLERS: ClassVar[dict] = {"ds": "daemonset", "ds-all": "daemonset_all"}
 
     def daemonset_all(self):
         for ds in self.api.store.items("apps/daemonsets"):
@@ -46,8 +43,8 @@ class DaemonSetController(RevisionHistory, Controller):
         return template, pod_hash
 
     def daemonset(self, namespace, name):
-        ds = self.api.store.get("apps/daemonsets", namespace, name)
-        if ds is None or ds["metadata"].get("deletionTimestamp"):
+        ds = self._live("apps/daemonsets", namespace, name)
+        if ds is None:
             return
         template, pod_hash = self._ds_template(ds)
         self._record_revision(ds, pod_hash)

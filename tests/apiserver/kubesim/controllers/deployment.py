@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from .. import resources
 from ..common import available_since, int_or_percent, is_active, now_ts, record_event, set_timed_condition
-from .base import HASH_LABEL, REVISION, Controller, child_metadata, own_item, owned_item, same_template, template_hash
+from .base import HASH_LABEL, REVISION, Controller, child_metadata, same_template, template_hash
 from .deployment_status import DeploymentStatus
 
 
 class DeploymentController(DeploymentStatus, Controller):
-    def route(self, key, event, obj):
-        del event
-        return own_item(key, obj, "apps/deployments", "deploy") + owned_item(
-            key, obj, "apps/replicasets", "Deployment", "deploy"
-        )
-
-    def handlers(self):
-        return {"deploy": self.deployment}
+    OBJECT: ClassVar[dict] = {"apps/deployments": "deploy"}
+    OWNER: ClassVar[dict] = {("apps/replicasets", "Deployment"): "deploy"}
+    HANDLERS: ClassVar[dict] = {"deploy": "deployment"}
 
     def deployment(self, namespace, name):
-        dep = self.api.store.get("apps/deployments", namespace, name)
-        if dep is None or dep["metadata"].get("deletionTimestamp"):
+        dep = self._live("apps/deployments", namespace, name)
+        if dep is None:
             return
         spec = dep.get("spec") or {}
         owned = self._owned("apps/replicasets", dep)

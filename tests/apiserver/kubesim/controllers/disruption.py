@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..api import now_iso
 from ..pdb import pdb_status
-from .base import Controller, own_item
+from .base import Controller
 
 
 class DisruptionController(Controller):
-    def route(self, key, event, obj):
-        del event
-        items = own_item(key, obj, "policy/poddisruptionbudgets", "pdb")
-        return [*items, ("pdb-ns", obj["metadata"].get("namespace", ""))] if key == "/pods" else items
-
-    def handlers(self):
-        return {"pdb": self.pdb, "pdb-ns": self.pdb_ns}
+    OBJECT: ClassVar[dict] = {"policy/poddisruptionbudgets": "pdb"}
+    NAMESPACE: ClassVar[dict] = {"/pods": "pdb-ns"}
+    HANDLERS: ClassVar[dict] = {"pdb": "pdb", "pdb-ns": "pdb_ns"}
 
     def pdb_ns(self, namespace):
-        for pdb in self.api.store.items("policy/poddisruptionbudgets", namespace):
-            self.pdb(namespace, pdb["metadata"]["name"])
+        self._each_in("policy/poddisruptionbudgets", namespace, self.pdb)
 
     def pdb(self, namespace, name):
-        pdb = self.api.store.get("policy/poddisruptionbudgets", namespace, name)
-        if pdb is None or pdb["metadata"].get("deletionTimestamp"):
+        pdb = self._live("policy/poddisruptionbudgets", namespace, name)
+        if pdb is None:
             return
         status = pdb_status(self.api, pdb)
         old = pdb.get("status") or {}

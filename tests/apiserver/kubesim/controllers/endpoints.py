@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import ClassVar
 
 from .. import resources, selectors
 from ..common import is_ready, owner_reference, stable_hash
-from .base import Controller, own_item
+from .base import Controller
 
 
 class EndpointsController(Controller):
-    def route(self, key, event, obj):
-        del event
-        items = own_item(key, obj, "/services", "endpoints")
-        return [*items, ("endpoints-ns", obj["metadata"].get("namespace", ""))] if key == "/pods" else items
-
-    def handlers(self):
-        return {"endpoints": self.endpoints, "endpoints-ns": self.endpoints_ns}
+    OBJECT: ClassVar[dict] = {"/services": "endpoints"}
+    NAMESPACE: ClassVar[dict] = {"/pods": "endpoints-ns"}
+    HANDLERS: ClassVar[dict] = {"endpoints": "endpoints", "endpoints-ns": "endpoints_ns"}
 
     def endpoints_ns(self, namespace):
-        for svc in self.api.store.items("/services", namespace):
-            self.endpoints(namespace, svc["metadata"]["name"])
+        self._each_in("/services", namespace, self.endpoints)
 
     def endpoints(self, namespace, name):
         store = self.api.store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from .. import resources
 from .base import Controller
@@ -26,8 +27,7 @@ class GarbageCollector(Controller):
             out.append(("gc-finalize", key, ns, name))
         return out
 
-    def handlers(self):
-        return {"gc-deleted": self.deleted, "gc-finalize": self.finalize}
+    HANDLERS: ClassVar[dict] = {"gc-deleted": "deleted", "gc-finalize": "finalize"}
 
     def _dependents(self, uid, namespace):
         del namespace

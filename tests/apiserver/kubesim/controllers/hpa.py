@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from ..api import now_iso
 from ..common import set_condition
-from .base import Controller, own_item
+from .base import Controller
 
 
 class HpaController(Controller):
-    def route(self, key, event, obj):
-        del event
-        return own_item(key, obj, "autoscaling/horizontalpodautoscalers", "hpa")
-
-    def handlers(self):
-        return {"hpa": self.hpa}
+    OBJECT: ClassVar[dict] = {"autoscaling/horizontalpodautoscalers": "hpa"}
+    HANDLERS: ClassVar[dict] = {"hpa": "hpa"}
 
     def resync(self):
         for hpa in self.api.store.items("autoscaling/horizontalpodautoscalers"):

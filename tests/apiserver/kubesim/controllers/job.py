@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from ..api import now_iso
 from ..common import condition, is_active, is_ready, set_condition
-from .base import Controller, own_item, owned_item
+from .base import Controller
 
 
 class JobController(Controller):
-    def route(self, key, event, obj):
-        del event
-        return own_item(key, obj, "batch/jobs", "job") + owned_item(key, obj, "/pods", "Job", "job")
-
-    def handlers(self):
-        return {"job": self.job}
+    OBJECT: ClassVar[dict] = {"batch/jobs": "job"}
+    OWNER: ClassVar[dict] = {("/pods", "Job"): "job"}
+    HANDLERS: ClassVar[dict] = {"job": "job"}
 
     def job(self, namespace, name):
-        job = self.api.store.get("batch/jobs", namespace, name)
-        if job is None or job["metadata"].get("deletionTimestamp"):
+        job = self._live("batch/jobs", namespace, name)
+        if job is None:
             return
         spec = job["spec"]
         status = copy.deepcopy(job.get("status") or {})

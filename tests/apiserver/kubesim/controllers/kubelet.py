@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import ClassVar
 
 from ..api import now_iso
 from ..common import set_condition
@@ -22,12 +23,8 @@ class Kubelet(ContainerStates, Controller):
         self._due = {}
         self._ips = 0
 
-    def route(self, key, event, obj):
-        del event
-        return [("kubelet", obj["metadata"]["namespace"], obj["metadata"]["name"])] if key == "/pods" else []
-
-    def handlers(self):
-        return {"kubelet": self.reconcile}
+    OBJECT: ClassVar[dict] = {"/pods": "kubelet"}
+    HANDLERS: ClassVar[dict] = {"kubelet": "reconcile"}
 
     def _wait(self, uid, what, delay, item):
         key = (uid, what)

@@ -3,6 +3,8 @@ Terminating namespace's content, then of the namespace."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from .. import resources
 from .base import Controller
 
@@ -10,12 +12,8 @@ _NAMESPACE_RETRY = 0.3
 
 
 class NamespaceController(Controller):
-    def route(self, key, event, obj):
-        del event
-        return [("namespace", obj["metadata"]["name"])] if key == "/namespaces" else []
-
-    def handlers(self):
-        return {"namespace": self.namespace}
+    OBJECT: ClassVar[dict] = {"/namespaces": "namespace"}
+    HANDLERS: ClassVar[dict] = {"namespace": "namespace"}
 
     def namespace(self, name):
         store = self.api.store

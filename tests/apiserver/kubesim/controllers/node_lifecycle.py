@@ -4,6 +4,7 @@ node controller's ``node.kubernetes.io/unschedulable:NoSchedule`` taint followin
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from ..api import now_iso
 from ..common import set_condition
@@ -18,12 +19,8 @@ class NodeLifecycle(Controller):
         super().__init__(ctl)
         self._addresses = {}
 
-    def route(self, key, event, obj):
-        del event
-        return [("node", obj["metadata"]["name"])] if key == "/nodes" else []
-
-    def handlers(self):
-        return {"node": self.reconcile}
+    OBJECT: ClassVar[dict] = {"/nodes": "node"}
+    HANDLERS: ClassVar[dict] = {"node": "reconcile"}
 
     def reconcile(self, name):
         node = self.api.store.get("/nodes", "", name)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..common import available_since, is_active, is_ready, now_ts
-from .base import Controller, created_ts, own_item, owned_item
+from .base import Controller, created_ts
 
 
 class ReplicaSetController(Controller):
-    def route(self, key, event, obj):
-        del event
-        return [
-            *own_item(key, obj, "apps/replicasets", "rs"),
-            *own_item(key, obj, "/replicationcontrollers", "rc"),
-            *owned_item(key, obj, "/pods", "ReplicaSet", "rs"),
-            *owned_item(key, obj, "/pods", "ReplicationController", "rc"),
-        ]
-
-    def handlers(self):
-        return {"rs": self.replicaset, "rc": self.replicaset}
+    OBJECT: ClassVar[dict] = {"apps/replicasets": "rs", "/replicationcontrollers": "rc"}
+    OWNER: ClassVar[dict] = {("/pods", "ReplicaSet"): "rs", ("/pods", "ReplicationController"): "rc"}
+    HANDLERS: ClassVar[dict] = {"rs": "replicaset", "rc": "replicaset"}
 
     def replicaset(self, namespace, name):
         for key in ("apps/replicasets", "/replicationcontrollers"):

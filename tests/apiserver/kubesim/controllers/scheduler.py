@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from ..common import is_active, record_event, set_condition
 from ..nodes import NO_NODES, UNSCHEDULABLE, node_ready, pod_requests, selects_node, tolerates, untolerated_taint
@@ -13,16 +14,14 @@ _RESOLVABLE = ("Insufficient ", "Too many pods")
 
 
 class Scheduler(Controller):
-    def route(self, key, event, obj):
-        del event
-        if key == "/nodes":
-            return [("schedule-all",)]
-        if key == "/pods" and not (obj.get("spec") or {}).get("nodeName"):
-            return [("schedule", obj["metadata"]["namespace"], obj["metadata"]["name"])]
-        return []
+    ANY: ClassVar[dict] = {"/nodes": "schedule-all"}
+    HANDLERS: ClassVar[dict] = {"schedule": "schedule", "schedule-all": "schedule_all"}
 
-    def handlers(self):
-        return {"schedule": self.schedule, "schedule-all": self.schedule_all}
+    def route(self, key, event, obj):
+        items = super().route(key, event, obj)
+        if key == "/pods" and not (obj.get("spec") or {}).get("nodeName"):
+            items.append(("schedule", obj["metadata"]["namespace"], obj["metadata"]["name"]))
+        return items
 
     def schedule_all(self):
         for pod in self.api.store.items("/pods"):

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from .. import resources
 from ..common import is_active, is_ready, pod_from_template
-from .base import DS_HASH, Controller, own_item, owned_item, template_hash
+from .base import DS_HASH, Controller, template_hash
 from .revisions import RevisionHistory
 
 
 class StatefulSetController(RevisionHistory, Controller):
-    def route(self, key, event, obj):
-        del event
-        items = own_item(key, obj, "apps/statefulsets", "sts") + owned_item(key, obj, "/pods", "StatefulSet", "sts")
-        return items + owned_item(key, obj, "apps/controllerrevisions", "StatefulSet", "sts")
-
-    def handlers(self):
-        return {"sts": self.statefulset}
+    OBJECT: ClassVar[dict] = {"apps/statefulsets": "sts"}
+    OWNER: ClassVar[dict] = {("/pods", "StatefulSet"): "sts", ("apps/controllerrevisions", "StatefulSet"): "sts"}
+    HANDLERS: ClassVar[dict] = {"sts": "statefulset"}
 
     def statefulset(self, namespace, name):
-        sts = self.api.store.get("apps/statefulsets", namespace, name)
-        if sts is None or sts["metadata"].get("deletionTimestamp"):
+        sts = self._live("apps/statefulsets", namespace, name)
+        if sts is None:
             return
         want = sts["spec"].get("replicas", 1)
         template = copy.deepcopy(sts["spec"].get("template") or {})

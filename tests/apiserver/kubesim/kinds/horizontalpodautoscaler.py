@@ -103,28 +103,21 @@ def to_v1(obj):
     return out
 
 
+def _version(gv, **kw):
+    return resource(
+        gv,
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        True,
+        short=["hpa"],
+        subs=["status"],
+        categories=ALL,
+        **kw,
+    )
+
+
 KIND = Kind(
-    (
-        resource(
-            "autoscaling/v2",
-            "HorizontalPodAutoscaler",
-            "horizontalpodautoscalers",
-            True,
-            short=["hpa"],
-            subs=["status"],
-            categories=ALL,
-        ),
-        resource(
-            "autoscaling/v1",
-            "HorizontalPodAutoscaler",
-            "horizontalpodautoscalers",
-            True,
-            short=["hpa"],
-            subs=["status"],
-            categories=ALL,
-            storage="autoscaling/horizontalpodautoscalers",
-        ),
-    ),
+    (_version("autoscaling/v2"), _version("autoscaling/v1", storage="autoscaling/horizontalpodautoscalers")),
     defaults=defaults,
     validate=validate,
     conversions={"v1": (to_v1, from_v1)},

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+
 from .. import kinds, resources, ssa
 from ..errors import invalid
-from ..request import now_iso
+from ..request import SYSTEM_META, now_iso
 
 
 class Admission:
     """Mixed into Api."""
+
+    @staticmethod
+    def _stamp_new(obj):
+        """The system metadata of a new object: a client's values dropped, uid, creationTimestamp, generation."""
+        meta = obj["metadata"]
+        for key in SYSTEM_META:
+            meta.pop(key, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now_iso()
+        if kinds.has_generation(obj):
+            meta["generation"] = 1
 
     def _commit(self, ctx, old, new, owners, api_version):
         """Default, validate, record ownership and store (unless dry-run or nothing changed)."""

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 
 import yaml
 
-from .. import kinds, patch, ssa
-from ..errors import HTTP_BAD_REQUEST, HTTP_UNSUPPORTED_MEDIA, ApiError, bad_request, conflict, not_found
+from .. import patch, ssa
+from ..errors import HTTP_BAD_REQUEST, HTTP_UNSUPPORTED_MEDIA, ApiError, bad_request, not_found
 from ..request import (
     APPLY_PATCH,
     APPLY_PATCH_CBOR,
     JSON_PATCH,
     MERGE_PATCH,
     PATCH_TYPES,
-    SYSTEM_META,
-    now_iso,
 )
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -49,12 +46,7 @@ class PatchVerbs:
             else:
                 patched = patch.strategic_merge(old_ext, body, self.node_of(ctx.res))
             want_rv = (body.get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
-            if want_rv and want_rv != old["metadata"]["resourceVersion"]:
-                raise conflict(
-                    ctx.res,
-                    ctx.name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                )
+            self._check_version(ctx, want_rv, old)
             obj = self.decode(ctx, patched)
             if obj["metadata"].get("name") != ctx.name:
                 raise bad_request("metadata.name: Invalid value: the name of the object does not match the URL")
@@ -80,13 +72,7 @@ class PatchVerbs:
                 raise not_found(ctx.res, ctx.name)
             if old is None:
                 self._require_namespace(ctx)
-            want_rv = meta.get("resourceVersion")
-            if want_rv and (old is None or want_rv != old["metadata"]["resourceVersion"]):
-                raise conflict(
-                    ctx.res,
-                    ctx.name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                )
+            self._check_version(ctx, meta.get("resourceVersion"), old)
             return self._apply_locked(ctx, old, applied)
 
     def _apply_locked(self, ctx, old, applied):
@@ -105,13 +91,7 @@ class PatchVerbs:
                 base["apiVersion"] = res.api_version
         if old is None:
             internal = self.internal(res, merged)
-            meta = internal["metadata"]
-            for key in SYSTEM_META:
-                meta.pop(key, None)
-            meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = now_iso()
-            if kinds.has_generation(internal):
-                meta["generation"] = 1
+            self._stamp_new(internal)
             return self._commit(ctx, None, internal, owners, res.api_version)
         merged = self._merge_subresource_view(ctx, old_ext, merged) if ctx.subresource else merged
         if not ctx.subresource and "status" in res.subresources and "status" in old_ext:

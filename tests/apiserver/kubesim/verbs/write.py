@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 import uuid
 
-from .. import kinds, ssa
-from ..errors import HTTP_NOT_FOUND, ApiError, already_exists, bad_request, conflict
-from ..request import SYSTEM_META, now_iso
+from .. import ssa
+from ..errors import HTTP_NOT_FOUND, ApiError, already_exists, bad_request
 
 
 class WriteVerbs:
@@ -38,13 +37,7 @@ class WriteVerbs:
 
     def _create_locked(self, ctx, obj):
         res = ctx.res
-        meta = obj["metadata"]
-        for key in SYSTEM_META:
-            meta.pop(key, None)
-        meta["uid"] = str(uuid.uuid4())
-        meta["creationTimestamp"] = now_iso()
-        if kinds.has_generation(obj):
-            meta["generation"] = 1
+        self._stamp_new(obj)
         if "status" in res.subresources and obj.get("kind") not in ("Pod", "Node", "Service"):
             obj.pop("status", None)
         internal = self.internal(res, obj)
@@ -73,13 +66,7 @@ class WriteVerbs:
         with self.store.lock:
             self._require_namespace(ctx, creating=False)
             old = self._get(ctx.res, ctx.namespace, ctx.name)
-            want_rv = meta.get("resourceVersion")
-            if want_rv and want_rv != old["metadata"]["resourceVersion"]:
-                raise conflict(
-                    ctx.res,
-                    ctx.name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                )
+            self._check_version(ctx, meta.get("resourceVersion"), old)
             return self._write_locked(ctx, old, obj)
 
     def _write_locked(self, ctx, old, obj):
