@@ -1,4 +1,5 @@
-"""Pods that cannot start say why in kube-scheduler's and the kubelet's words (see kubesim/nodes.py for sources)."""
+"""Pods that cannot start say why in kube-scheduler's and the kubelet's words (see kubesim/nodes.py,
+controllers/scheduler.py and controllers/container_states.py for sources)."""
 
 from __future__ import annotations
 
