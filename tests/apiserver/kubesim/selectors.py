@@ -131,25 +131,12 @@ _FIELDS = {
     "spec.restartPolicy": lambda o: (o.get("spec") or {}).get("restartPolicy") or "",
 }
 _GENERIC = ("metadata.name", "metadata.namespace")
-FIELD_SUPPORT = {
-    "pods": (
-        *_GENERIC,
-        "spec.nodeName",
-        "status.phase",
-        "status.podIP",
-        "spec.serviceAccountName",
-        "spec.schedulerName",
-        "spec.restartPolicy",
-    ),
-    "nodes": (*_GENERIC, "spec.unschedulable"),
-    "events": (*_GENERIC, "type", "involvedObject.name", "involvedObject.kind"),
-}
 
 
 def parse_field_selector(text, res):
     """List of (getter, op, value); unsupported fields are a 400 as on a real server."""
     reqs = []
-    allowed = FIELD_SUPPORT.get(res.plural, _GENERIC)
+    allowed = (*_GENERIC, *res.field_labels)
     for part in filter(None, (p.strip() for p in (text or "").split(","))):
         match = re.match(r"^([^!=]+?)\s*(!=|==|=)\s*(.*)$", part)
         if not match:

@@ -7,7 +7,7 @@ the order of discovery (and of /apis's groups).
 
 from __future__ import annotations
 
-from .. import enums, validation
+from .. import validation
 from . import (
     apiservice,
     cronjob,
@@ -98,7 +98,7 @@ def validate(obj, old):
     causes += validation.check_labels(meta.get("labels"), "metadata.labels")
     if kind.validate is not None:
         causes += kind.validate(obj, old)
-    return causes + enums.check(obj)
+    return causes + (kind.enums(obj) if kind.enums is not None else [])
 
 
 def to_version(res, obj):

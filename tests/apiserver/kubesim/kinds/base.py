@@ -29,6 +29,7 @@ class Resource:
     storage: str = ""  # group/plural of the stored form when several versions share storage
     definition: str = ""
     singular: str = field(default="")
+    field_labels: tuple = ()  # fieldSelector labels besides metadata.name and metadata.namespace
 
     @property
     def api_version(self):
@@ -56,7 +57,8 @@ class Kind:
     registry strategy and the defaulting functions do. validate(obj, old) returns (reason, field, message) causes
     beyond the generic ones (name, labels, enumerated fields). columns/cells: the extra Table columns (name, type)
     and their values. on_create(obj, now): what the strategy sets on a new object. conversions: version ->
-    (from_storage, to_storage) for versions stored in another one.
+    (from_storage, to_storage) for versions stored in another one. enums(obj): the FieldValueNotSupported causes
+    of its enumerated fields (helpers and value lists in enums.py).
     """
 
     resources: tuple
@@ -68,6 +70,7 @@ class Kind:
     generation: str = WITH_SPEC
     on_create: Callable | None = None
     conversions: dict = field(default_factory=dict)
+    enums: Callable | None = None
 
     @property
     def name(self):
@@ -95,7 +98,7 @@ def resource(gv, kind, plural, namespaced, **kw):
     """A Resource from its group/version, kind and plural; ``short`` and ``subs`` are the short names and
     subresources."""
     group, _sep, version = gv.rpartition("/")
-    short, subs = kw.pop("short", ()), kw.pop("subs", ())
+    short, subs, labels = kw.pop("short", ()), kw.pop("subs", ()), kw.pop("field_labels", ())
     return Resource(
         group=group,
         version=version,
@@ -106,6 +109,7 @@ def resource(gv, kind, plural, namespaced, **kw):
         subresources=tuple(subs),
         definition=f"{_def_prefix(group, version)}.{kind}",
         singular=kind.lower(),
+        field_labels=tuple(labels),
         **kw,
     )
 

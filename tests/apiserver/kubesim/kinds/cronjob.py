@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from .. import enums
 from ..defaults import template
 from .base import ALL, Kind, resource
+from .job import job_spec_enums
 
 
 def defaults(obj, allocator=None):
@@ -17,7 +19,14 @@ def defaults(obj, allocator=None):
     template(job_spec)
 
 
+def _enums(spec):
+    causes = job_spec_enums((spec.get("jobTemplate") or {}).get("spec") or {}, "spec.jobTemplate.spec")
+    enums.check_value(causes, spec, "concurrencyPolicy", "spec", enums.CONCURRENCY_POLICIES)
+    return causes
+
+
 KIND = Kind(
     (resource("batch/v1", "CronJob", "cronjobs", True, short=["cj"], subs=["status"], categories=ALL),),
     defaults=defaults,
+    enums=enums.spec_enums(_enums),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import enums
 from ..defaults import rolling_update, template
 from ..validation import selected_workload
 from .base import ALL, Kind, resource
@@ -23,8 +24,16 @@ def validate(obj, old):
     return selected_workload({"spec": {**spec, "replicas": 0}}, old)
 
 
+def update_strategy_enums(spec):
+    """The template's and ``spec.updateStrategy.type`` (DaemonSet and StatefulSet)."""
+    causes = enums.template(spec)
+    enums.check_value(causes, spec.get("updateStrategy"), "type", "spec.updateStrategy", enums.UPDATE_STRATEGIES)
+    return causes
+
+
 KIND = Kind(
     (resource("apps/v1", "DaemonSet", "daemonsets", True, short=["ds"], subs=["status"], categories=ALL),),
     defaults=defaults,
     validate=validate,
+    enums=enums.spec_enums(update_strategy_enums),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import enums
 from ..defaults import rolling_update, template
 from ..validation import selected_workload
 from .base import ALL, Kind, resource
@@ -18,6 +19,12 @@ def defaults(obj, allocator=None):
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
     template(spec)
+
+
+def _enums(spec):
+    causes = enums.template(spec)
+    enums.check_value(causes, spec.get("strategy"), "type", "spec.strategy", enums.DEPLOYMENT_STRATEGIES)
+    return causes
 
 
 def cells(obj):
@@ -39,4 +46,5 @@ KIND = Kind(
     validate=selected_workload,
     columns=(("Ready", "string"), ("Up-to-date", "integer"), ("Available", "integer")),
     cells=cells,
+    enums=enums.spec_enums(_enums),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from .. import enums
 from ..validation import invalid_value, required
 from .base import ALL, Kind, resource
 
@@ -103,6 +104,22 @@ def to_v1(obj):
     return out
 
 
+def _enums(spec):
+    causes = []
+    for n, metric in enumerate(spec.get("metrics") or []):
+        if not isinstance(metric, dict):
+            continue
+        enums.check_value(causes, metric, "type", f"spec.metrics[{n}]", enums.METRIC_SOURCE_TYPES)
+        for source in ("resource", "containerResource", "pods", "object", "external"):
+            target = (metric.get(source) or {}).get("target") if isinstance(metric.get(source), dict) else None
+            kind = (target or {}).get("type") if isinstance(target, dict) else None
+            if kind not in (None, "") and kind not in enums.METRIC_TARGET_TYPES:
+                field = f"spec.metrics[{n}].{source}.target.type"
+                message = f"Invalid value: {json.dumps(kind)}: must be either Utilization, Value, or AverageValue"
+                causes.append(("FieldValueInvalid", field, message))
+    return causes
+
+
 def _version(gv, **kw):
     return resource(
         gv,
@@ -121,4 +138,5 @@ KIND = Kind(
     defaults=defaults,
     validate=validate,
     conversions={"v1": (to_v1, from_v1)},
+    enums=enums.spec_enums(_enums),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import enums
 from ..defaults import template
 from .base import ALL, Kind, resource
 
@@ -26,4 +27,15 @@ def defaults(obj, allocator=None):
     template(spec)
 
 
-KIND = Kind((resource("batch/v1", "Job", "jobs", True, subs=["status"], categories=ALL),), defaults=defaults)
+def job_spec_enums(spec, field="spec"):
+    """The template's and ``completionMode`` (a Job's spec, or a CronJob's jobTemplate.spec)."""
+    causes = enums.template(spec, field)
+    enums.check_value(causes, spec, "completionMode", field, enums.COMPLETION_MODES)
+    return causes
+
+
+KIND = Kind(
+    (resource("batch/v1", "Job", "jobs", True, subs=["status"], categories=ALL),),
+    defaults=defaults,
+    enums=enums.spec_enums(job_spec_enums),
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import enums
 from .base import NEVER, Kind, resource
 
 
@@ -17,10 +18,22 @@ def cells(obj):
     return [text, "<none>", (status.get("nodeInfo") or {}).get("kubeletVersion", "")]
 
 
+def _enums(spec):
+    causes = []
+    for n, taint in enumerate(spec.get("taints") or []):
+        enums.check_value(causes, taint, "effect", f"spec.taints[{n}]", enums.TAINT_EFFECTS)
+    return causes
+
+
 KIND = Kind(
-    (resource("v1", "Node", "nodes", False, short=["no"], subs=["status", "proxy"]),),
+    (
+        resource(
+            "v1", "Node", "nodes", False, short=["no"], subs=["status", "proxy"], field_labels=["spec.unschedulable"]
+        ),
+    ),
     defaults=defaults,
     columns=(("Status", "string"), ("Roles", "string"), ("Version", "string")),
     cells=cells,
     generation=NEVER,
+    enums=enums.spec_enums(_enums),
 )

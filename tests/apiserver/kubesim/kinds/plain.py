@@ -14,7 +14,9 @@ PERSISTENTVOLUMECLAIM = simple(
 PERSISTENTVOLUME = simple(
     "v1", "PersistentVolume", "persistentvolumes", False, short=["pv"], subs=["status"], generation=NEVER
 )
-EVENT = simple("v1", "Event", "events", True, short=["ev"])
+EVENT = simple(
+    "v1", "Event", "events", True, short=["ev"], field_labels=["type", "involvedObject.name", "involvedObject.kind"]
+)
 LIMITRANGE = simple("v1", "LimitRange", "limitranges", True, short=["limits"], generation=NEVER)
 RESOURCEQUOTA = simple(
     "v1", "ResourceQuota", "resourcequotas", True, short=["quota"], subs=["status"], generation=NEVER

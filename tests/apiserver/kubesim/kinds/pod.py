@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from .. import enums
 from ..defaults import pod_spec
 from ..quantity import quantity_value
 from ..validation import forbidden, pod_spec_causes
@@ -102,6 +103,14 @@ KIND = Kind(
             short=["po"],
             subs=["status", "eviction", "binding", "log", "ephemeralcontainers"],
             categories=ALL,
+            field_labels=(
+                "spec.nodeName",
+                "status.phase",
+                "status.podIP",
+                "spec.serviceAccountName",
+                "spec.schedulerName",
+                "spec.restartPolicy",
+            ),
         ),
     ),
     defaults=defaults,
@@ -109,4 +118,5 @@ KIND = Kind(
     columns=(("Ready", "string"), ("Status", "string"), ("Restarts", "integer"), ("Node", "string")),
     cells=cells,
     generation=ALWAYS,
+    enums=enums.spec_enums(lambda spec: enums.pod_spec(spec, "spec")),
 )

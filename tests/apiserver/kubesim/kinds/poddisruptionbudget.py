@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import enums
 from ..validation import invalid_value
 from .base import Kind, resource
 
@@ -14,7 +15,14 @@ def validate(obj, old):
     return []
 
 
+def _enums(spec):
+    causes = []
+    enums.check_value(causes, spec, "unhealthyPodEvictionPolicy", "spec", enums.UNHEALTHY_POD_EVICTION_POLICIES)
+    return causes
+
+
 KIND = Kind(
     (resource("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", True, short=["pdb"], subs=["status"]),),
     validate=validate,
+    enums=enums.spec_enums(_enums),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import enums
 from ..defaults import pod_spec
 from .base import Kind, resource
 
@@ -11,4 +12,8 @@ def defaults(obj, allocator=None):
     pod_spec(obj.setdefault("template", {}).setdefault("spec", {}))
 
 
-KIND = Kind((resource("v1", "PodTemplate", "podtemplates", True),), defaults=defaults)
+KIND = Kind(
+    (resource("v1", "PodTemplate", "podtemplates", True),),
+    defaults=defaults,
+    enums=lambda obj: enums.pod_spec((obj.get("template") or {}).get("spec"), "template.spec"),
+)

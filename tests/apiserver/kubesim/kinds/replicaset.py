@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import enums
 from ..defaults import template
 from ..validation import selected_workload
 from .base import ALL, Kind, resource
@@ -25,4 +26,5 @@ KIND = Kind(
     validate=selected_workload,
     columns=(("Desired", "integer"), ("Current", "integer"), ("Ready", "integer")),
     cells=cells,
+    enums=enums.spec_enums(enums.template),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import enums
 from ..defaults import template
 from ..validation import template_causes
 from .base import ALL, Kind, resource
@@ -39,4 +40,5 @@ KIND = Kind(
     ),
     defaults=defaults,
     validate=validate,
+    enums=enums.spec_enums(enums.template),
 )

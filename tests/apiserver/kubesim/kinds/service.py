@@ -3,6 +3,7 @@ Node port and ClusterIP allocation itself is allocators.py's."""
 
 from __future__ import annotations
 
+from .. import enums
 from ..validation import forbidden, invalid_value, port_range, required
 from .base import ALL, DNS1035, NEVER, Kind, resource
 
@@ -59,6 +60,19 @@ def cells(obj):
     return [spec.get("type"), spec.get("clusterIP"), ports or "<none>"]
 
 
+def _enums(spec):
+    causes = []
+    enums.check_value(causes, spec, "type", "spec", enums.SERVICE_TYPES)
+    enums.check_value(causes, spec, "sessionAffinity", "spec", enums.SESSION_AFFINITIES)
+    enums.check_value(causes, spec, "internalTrafficPolicy", "spec", enums.TRAFFIC_POLICIES)
+    enums.check_value(causes, spec, "ipFamilyPolicy", "spec", enums.IP_FAMILY_POLICIES)
+    if spec.get("type") in ("NodePort", "LoadBalancer"):
+        enums.check_value(causes, spec, "externalTrafficPolicy", "spec", enums.TRAFFIC_POLICIES)
+    for n, port in enumerate(spec.get("ports") or []):
+        enums.check_value(causes, port, "protocol", f"spec.ports[{n}]", enums.PROTOCOLS)
+    return causes
+
+
 KIND = Kind(
     (resource("v1", "Service", "services", True, short=["svc"], subs=["status", "proxy"], categories=ALL),),
     defaults=defaults,
@@ -67,4 +81,5 @@ KIND = Kind(
     cells=cells,
     name_rule=DNS1035,
     generation=NEVER,
+    enums=enums.spec_enums(_enums),
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .. import enums
 from ..defaults import rolling_update, template
 from ..validation import selected_workload
 from .base import ALL, Kind, resource
+from .daemonset import update_strategy_enums
 
 
 def defaults(obj, allocator=None):
@@ -20,6 +22,12 @@ def defaults(obj, allocator=None):
     template(spec)
 
 
+def _enums(spec):
+    causes = update_strategy_enums(spec)
+    enums.check_value(causes, spec, "podManagementPolicy", "spec", enums.POD_MANAGEMENT_POLICIES)
+    return causes
+
+
 KIND = Kind(
     (
         resource(
@@ -28,4 +36,5 @@ KIND = Kind(
     ),
     defaults=defaults,
     validate=selected_workload,
+    enums=enums.spec_enums(_enums),
 )
