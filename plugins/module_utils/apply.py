@@ -403,8 +403,20 @@ class Batch:
         self.fetch_live(deferred)
         self.dry_run(deferred)
 
-    def apply(self):
-        """Validate the whole batch, then write changed objects stage by stage."""
+    def _undo_on_error(self, step, *args):
+        """Run ``step(*args)``; if it fails, undo what this call wrote and say so in the error."""
+        try:
+            step(*args)
+        except KubeforgeError as exc:
+            self.undo.run()
+            raise self.undo.annotate(exc) from None
+
+    def apply(self, after_namespaces=None):
+        """Validate the whole batch, then write changed objects stage by stage.
+
+        ``after_namespaces()`` runs once the batch's Namespaces are written (in check mode: after validation),
+        before any other object: the apply set parent, which may live in one of them.
+        """
         new_namespaces = set()
         self.fetch_live([i for i in self.items if i.kind == "Namespace"])
         for item in self.items:
@@ -420,16 +432,19 @@ class Batch:
             for item in deferred:
                 item.action = "created"
                 item.dry = item.body
+            if after_namespaces:
+                after_namespaces()
             return
         early = [i for i in self.items if i.stage < _FIRST_LATE_STAGE]
         for stage in sorted({i.stage for i in early}):
             self._write_stage([i for i in early if i.stage == stage])
+            if stage == 0 and after_namespaces:
+                self._undo_on_error(after_namespaces)
+                after_namespaces = None
+        if after_namespaces:
+            self._undo_on_error(after_namespaces)
         if deferred:
-            try:
-                self._resolve_deferred(deferred)
-            except KubeforgeError as exc:
-                self.undo.run()
-                raise self.undo.annotate(exc) from None
+            self._undo_on_error(self._resolve_deferred, deferred)
         late = [i for i in self.items if i.stage >= _FIRST_LATE_STAGE]
         for stage in sorted({i.stage for i in late}):
             self._write_stage([i for i in late if i.stage == stage])
@@ -535,7 +550,8 @@ class Batch:
         return kinds, namespaces
 
     def begin_applyset(self, parent):
-        """Record the union of old and new kinds in the parent before writing (kubectl's ApplySet order)."""
+        """Read and check the parent; return it, the union of old and new kinds and namespaces, and the step that
+        records that union in the parent before the objects are written (kubectl's ApplySet order)."""
         previous = self.read_parent(parent)
         old_kinds, old_namespaces = self._recorded(previous)
         kinds = {
@@ -543,8 +559,11 @@ class Batch:
             for i in self.items
         }
         namespaces = {i.namespace for i in self.items if i.namespace}
-        self._write_parent(parent, kinds | old_kinds, namespaces | old_namespaces, previous)
-        return previous, old_kinds | kinds, old_namespaces | namespaces | {parent["namespace"]}
+
+        def _record():
+            self._write_parent(parent, kinds | old_kinds, namespaces | old_namespaces, previous)
+
+        return previous, old_kinds | kinds, old_namespaces | namespaces | {parent["namespace"]}, _record
 
     def prune(self, parent, group_kinds, namespaces):
         """Delete members of the apply set that this call no longer declares."""
@@ -657,9 +676,11 @@ def run_batch(client, discovery, manifests, options):
     if state == "absent":
         batch.delete(option(options, "delete_propagation"))
     else:
+        record = None
         if parent:
-            previous, group_kinds, namespaces = batch.begin_applyset(parent)
-        batch.apply()
+            previous, group_kinds, namespaces, record = batch.begin_applyset(parent)
+        # The parent is recorded once the batch's Namespaces exist: it may live in one of them.
+        batch.apply(after_namespaces=record)
         if parent and options.get("prune"):
             batch.prune(parent, group_kinds, namespaces)
         if parent:
