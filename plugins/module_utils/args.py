@@ -49,12 +49,12 @@ BATCH_ARG_SPEC = {
 }
 
 
-def spec_defaults(*specs):
+def spec_defaults(*specs: dict) -> dict:
     """``{option: default}`` of every option of ``specs`` (``None`` where the spec sets no default)."""
     return {name: option.get("default") for spec in specs for name, option in spec.items()}
 
 
-def merge_specs(*specs, **extra):
+def merge_specs(*specs: dict, **extra) -> dict:
     """One module's argument_spec: the shared specs plus the module's own options."""
     spec = {}
     for item in specs:

@@ -2,17 +2,22 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Manifests for the declarative versions of kubectl's imperative verbs (create secret, expose, autoscale, run).
 
-Each builder returns plain objects that go through the one apply path (resource.apply_manifests).
+Each builder returns plain objects that go through the one apply path (apply.apply_manifests).
 """
 
 from __future__ import annotations
 
 import base64
 import os
+from typing import TYPE_CHECKING
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import get_object
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Discovery
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
+
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Resource
 
 
 def _metadata(name, namespace, labels=None, annotations=None):
@@ -26,7 +31,7 @@ def _metadata(name, namespace, labels=None, annotations=None):
     return meta
 
 
-def secret_manifest(params):
+def secret_manifest(params: dict) -> dict:
     """Secret from ``literals`` (key -> value) and ``from_file`` (``path`` or ``key=path``) like
     ``kubectl create secret generic --from-literal/--from-file``."""
     data = {}
@@ -52,13 +57,13 @@ def secret_manifest(params):
     }
 
 
-def read_workload(client, params, namespace):
+def read_workload(client: ApiClient, params: dict, namespace: str | None) -> tuple:
     """The live object ``api_version``/``kind``/``name`` refers to (fails clearly when it does not exist)."""
     resource = Discovery(client).resolve(params["api_version"], params["kind"])
     return resource, get_object(client, resource, params["name"], namespace)
 
 
-def pod_selector(workload):
+def pod_selector(workload: dict) -> dict:
     """Label selector (a plain dict) of the pods a workload manages; a Pod's own labels."""
     kind = workload.get("kind")
     spec = workload.get("spec") or {}
@@ -81,7 +86,7 @@ def _container_ports(workload):
     return [p for c in pod_spec.get("containers") or [] for p in c.get("ports") or []]
 
 
-def service_manifest(params, workload, namespace):
+def service_manifest(params: dict, workload: dict, namespace: str | None) -> dict:
     """Service exposing a workload, like ``kubectl expose``: its selector, its first container port by default."""
     port = params.get("port")
     protocol = params.get("protocol") or "TCP"
@@ -109,7 +114,7 @@ def service_manifest(params, workload, namespace):
     return {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(name, namespace, labels), "spec": spec}
 
 
-def hpa_manifest(params, resource, namespace):
+def hpa_manifest(params: dict, resource: Resource, namespace: str | None) -> dict:
     """autoscaling/v2 HorizontalPodAutoscaler for a scalable workload, like ``kubectl autoscale``."""
     if "scale" not in resource.subresources:
         raise KubeforgeError(f"{resource.kind} has no scale subresource and cannot be autoscaled (kind)")
@@ -155,7 +160,7 @@ def _container(params):
     return container
 
 
-def run_manifest(params, namespace):
+def run_manifest(params: dict, namespace: str | None) -> dict:
     """A Pod (default) or a Deployment running one image, like ``kubectl run``."""
     labels = params.get("labels") or {"run": params["name"]}
     pod_spec = {"containers": [_container(params)]}

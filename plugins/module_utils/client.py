@@ -1,6 +1,9 @@
 # Copyright: kubeforge maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP client for the Kubernetes API: stdlib only, keep-alive connection per thread, retries."""
+"""HTTP client for the Kubernetes API: stdlib only, keep-alive connection per thread, retries.
+
+Transport only: TLS and HTTP from ConnectionSettings whose credentials kubeconfig.connection_settings resolved.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
@@ -24,7 +29,13 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     KubeforgeError,
     object_ref,
 )
-from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeconfig import connection_settings, run_exec_plugin
+from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeconfig import (
+    ConnectionSettings,
+    connection_settings,
+)
+
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Resource
 
 APPLY_PATCH = "application/apply-patch+yaml"
 MERGE_PATCH = "application/merge-patch+json"
@@ -75,6 +86,41 @@ def _status_error(status, reason, body, method, path):
     )
 
 
+def ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
+    """TLS context for ``settings``: its CA (or none checked with ``insecure``) and its client certificate."""
+    try:
+        context = ssl.create_default_context(cafile=settings.ca_file, cadata=settings.ca_data)
+    except (OSError, ssl.SSLError) as exc:
+        raise KubeforgeError(f"cannot load the CA certificate for {settings.server}: {exc}") from exc
+    if settings.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if settings.cert_data or settings.cert_file:
+        _load_client_cert(context, settings)
+    return context
+
+
+def _load_client_cert(context, settings):
+    temp_paths = []
+    try:
+        paths = []
+        for data, path in ((settings.cert_data, settings.cert_file), (settings.key_data, settings.key_file)):
+            if data:
+                handle, temp = tempfile.mkstemp(prefix="kubeforge-", suffix=".pem")
+                temp_paths.append(temp)
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                paths.append(temp)
+            else:
+                paths.append(path)
+        context.load_cert_chain(paths[0], paths[1])
+    except (OSError, ssl.SSLError) as exc:
+        raise KubeforgeError(f"cannot load the client certificate/key from {settings.source}: {exc}") from exc
+    finally:
+        for temp in temp_paths:
+            os.unlink(temp)
+
+
 class ApiClient:
     """Talks to one API server.
 
@@ -84,9 +130,8 @@ class ApiClient:
     stale kept-alive connection), so writes happen at most once.
     """
 
-    def __init__(self, settings, timeout=30.0, retries=5, run_command=None):
+    def __init__(self, settings: ConnectionSettings, timeout: float = 30.0, retries: int = 5) -> None:
         self.settings = settings
-        self._run_command = run_command  # runs exec credential plugins (AnsibleModule.run_command)
         self.timeout = timeout
         self.retries = retries
         url = urlsplit(settings.server)
@@ -103,67 +148,16 @@ class ApiClient:
         # One thread pool per client, kept across map() calls so its threads' keep-alive connections are reused.
         self._pool = None
         self._pool_size = 0
-        self._ssl_context = self._make_ssl_context() if self.scheme == "https" else None
-        self._token = None
-        self._token_lock = threading.Lock()
+        self._ssl_context = ssl_context(settings) if self.scheme == "https" else None
 
     @classmethod
-    def from_params(cls, params, run_command=None):
+    def from_params(cls, params: dict, run_command: Callable | None = None) -> ApiClient:
         """Build from the AUTH_ARG_SPEC options of a module (``run_command``: the module's, for exec plugins)."""
-        settings = connection_settings(params)
-        return cls(settings, timeout=params.get("request_timeout") or 30.0, run_command=run_command)
-
-    # --- TLS and credentials -------------------------------------------------------------------------
-    def _make_ssl_context(self):
-        settings = self.settings
-        try:
-            context = ssl.create_default_context(cafile=settings.ca_file, cadata=settings.ca_data)
-        except (OSError, ssl.SSLError) as exc:
-            raise KubeforgeError(f"cannot load the CA certificate for {self.server}: {exc}") from exc
-        if settings.insecure:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        cert_data, key_data = settings.cert_data, settings.key_data
-        if settings.exec_config and not settings.token:
-            status = run_exec_plugin(settings.exec_config, self._run_command)
-            if status.get("clientCertificateData"):
-                cert_data = status["clientCertificateData"].encode()
-                key_data = (status.get("clientKeyData") or "").encode()
-            self._exec_token = status.get("token")
-        if cert_data or settings.cert_file:
-            self._load_client_cert(context, cert_data, key_data)
-        return context
-
-    def _load_client_cert(self, context, cert_data, key_data):
-        settings = self.settings
-        temp_paths = []
-        try:
-            paths = []
-            for data, path in ((cert_data, settings.cert_file), (key_data, settings.key_file)):
-                if data:
-                    handle, temp = tempfile.mkstemp(prefix="kubeforge-", suffix=".pem")
-                    temp_paths.append(temp)
-                    with os.fdopen(handle, "wb") as out:
-                        out.write(data)
-                    paths.append(temp)
-                else:
-                    paths.append(path)
-            context.load_cert_chain(paths[0], paths[1])
-        except (OSError, ssl.SSLError) as exc:
-            raise KubeforgeError(f"cannot load the client certificate/key from {settings.source}: {exc}") from exc
-        finally:
-            for temp in temp_paths:
-                os.unlink(temp)
+        settings = connection_settings(params, run_command)
+        return cls(settings, timeout=params.get("request_timeout") or 30.0)
 
     def _authorization(self):
-        settings = self.settings
-        token = settings.bearer_token()
-        if not token and settings.exec_config:
-            token = getattr(self, "_exec_token", None)
-            if token is None:
-                with self._token_lock:
-                    self._exec_token = run_exec_plugin(settings.exec_config, self._run_command).get("token")
-                token = self._exec_token
+        token = self.settings.bearer_token()
         return "Bearer " + token if token else None
 
     # --- connections ---------------------------------------------------------------------------------
@@ -191,7 +185,7 @@ class ApiClient:
             conn.close()
             self._local.conn = None
 
-    def close(self):
+    def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool, self._pool_size = None, 0
@@ -218,14 +212,16 @@ class ApiClient:
         )
 
     # --- requests ------------------------------------------------------------------------------------
-    def url_path(self, path, query=None):
+    def url_path(self, path: str, query: dict | None = None) -> str:
         if query:
             items = [(k, v) for k, v in query.items() if v is not None and v != ""]
             if items:
                 path = f"{path}?{urlencode(items, doseq=True)}"
         return self.base_path + path
 
-    def request(self, method, path, body=None, query=None, **options):
+    def request(
+        self, method: str, path: str, body: dict | bytes | None = None, query: dict | None = None, **options
+    ) -> Any:
         """Send one request; return the parsed JSON body (``None`` when empty).
 
         Raises KubeforgeError with the HTTP status, the Status reason and its causes on errors.
@@ -280,10 +276,10 @@ class ApiClient:
                 error.details = dict(error.details or {}, retryAfterSeconds=_retry_after(response.headers, 0))
             raise error
 
-    def get(self, path, query=None, **kwargs):
+    def get(self, path: str, query: dict | None = None, **kwargs) -> Any:
         return self.request("GET", path, query=query, **kwargs)
 
-    def list_all(self, path, query=None, limit=500):
+    def list_all(self, path: str, query: dict | None = None, limit: int = 500) -> tuple[list, dict]:
         """Every item of a list endpoint, following ``continue`` tokens; returns (items, list metadata)."""
         query = dict(query or {}, limit=limit)
         items = []
@@ -295,7 +291,7 @@ class ApiClient:
                 return items, page
             query["continue"] = token
 
-    def map(self, fn, items, workers=8):
+    def map(self, fn: Callable, items: Iterable, workers: int = 8) -> list:
         """``[fn(item) for item in items]`` run on up to ``workers`` threads, results in order.
 
         Each result is either the return value or the KubeforgeError the call raised (never raised here),
@@ -339,7 +335,13 @@ class _HTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(self.sock, server_hostname=self._tls_server_name)
 
 
-def api_path(api_version, plural, namespace=None, name=None, subresource=None):
+def api_path(
+    api_version: str,
+    plural: str,
+    namespace: str | None = None,
+    name: str | None = None,
+    subresource: str | None = None,
+) -> str:
     """URL path of a collection, an object or an object's subresource: the one place URLs are built.
 
     ``api_version`` is ``v1`` (core group) or ``group/version``; the namespace and the name are quoted.
@@ -356,18 +358,20 @@ def api_path(api_version, plural, namespace=None, name=None, subresource=None):
     return "/".join(parts)
 
 
-def resource_path(resource, name=None, namespace=None, subresource=None):
+def resource_path(
+    resource: Resource, name: str | None = None, namespace: str | None = None, subresource: str | None = None
+) -> str:
     """URL path of a resource (see discovery.Resource) or one of its objects/subresources."""
     namespace = namespace if resource.namespaced else None
     return api_path(resource.api_version, resource.plural, namespace, name, subresource)
 
 
-def default_namespace(client, namespace=None):
+def default_namespace(client: ApiClient, namespace: str | None = None) -> str:
     """``namespace`` (an option), else the kubeconfig context's namespace, else ``default``."""
     return namespace or getattr(client.settings, "namespace", None) or "default"
 
 
-def get_or_none(client, path, **options):
+def get_or_none(client: ApiClient, path: str, **options) -> dict | None:
     """GET ``path``: the object, or ``None`` when the server answers 404 (other errors are raised)."""
     try:
         return client.request("GET", path, **options)
@@ -377,7 +381,7 @@ def get_or_none(client, path, **options):
         raise
 
 
-def get_object(client, resource, name, namespace=None):
+def get_object(client: ApiClient, resource: Resource, name: str, namespace: str | None = None) -> dict:
     """The live object ``name``; a missing one fails as ``Kind/namespace/name: not found (name)`` (status 404)."""
     live = get_or_none(client, resource_path(resource, name, namespace))
     if live is None:

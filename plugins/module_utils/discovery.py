@@ -10,9 +10,13 @@ import re
 import tempfile
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import get_or_none
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
+
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
 
 CACHE_TTL = 6 * 3600
 
@@ -41,7 +45,7 @@ _REPLACED = {
 }
 
 
-def replacement_hint(api_version, kind):
+def replacement_hint(api_version: str, kind: str) -> str:
     """Sentence naming the apiVersion that replaces a removed one, or ''."""
     table = _REPLACED.get(api_version) or {}
     if kind in table or "*" in table:
@@ -58,7 +62,7 @@ class Resource:
 
     __slots__ = ("group", "kind", "namespaced", "plural", "short_names", "singular", "subresources", "verbs", "version")
 
-    def __init__(self, group, version, entry, subresources):
+    def __init__(self, group: str, version: str, entry: dict, subresources: list) -> None:
         self.group = group
         self.version = version
         self.kind = entry["kind"]
@@ -70,11 +74,11 @@ class Resource:
         self.subresources = frozenset(subresources)
 
     @property
-    def api_version(self):
+    def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
-    def group_kind(self):
+    def group_kind(self) -> str:
         """``Kind.group`` (``Kind`` for the core group), as ApplySet annotations spell it."""
         return f"{self.kind}.{self.group}" if self.group else self.kind
 
@@ -82,14 +86,14 @@ class Resource:
         return f"Resource({self.api_version} {self.plural})"
 
 
-def split_api_version(api_version):
+def split_api_version(api_version: str) -> tuple[str, str]:
     if "/" in api_version:
         group, version = api_version.split("/", 1)
         return group, version
     return "", api_version
 
 
-def default_cache_dir():
+def default_cache_dir() -> str:
     return os.environ.get("KUBEFORGE_DISCOVERY_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kubeforge", "discovery"
     )
@@ -102,7 +106,7 @@ class Discovery:
     ``~/.kube/cache/discovery``), valid for 6 hours and refetched as soon as a kind is not found in it.
     """
 
-    def __init__(self, client, cache_dir=None, ttl=CACHE_TTL):
+    def __init__(self, client: ApiClient, cache_dir: str | None = None, ttl: float = CACHE_TTL) -> None:
         self.client = client
         self.ttl = ttl
         server_key = re.sub(r"[^A-Za-z0-9.-]", "_", f"{client.hostname}_{client.port}{client.base_path}")
@@ -183,14 +187,14 @@ class Discovery:
                 return resource
         return None
 
-    def preferred_version(self, group):
+    def preferred_version(self, group: str) -> str | None:
         """Preferred version of an API group ('v1' for the core group), or None when it is not served."""
         if not group:
             return "v1"
         data = get_or_none(self.client, f"/apis/{group}")
         return ((data or {}).get("preferredVersion") or {}).get("version")
 
-    def resolve_group_kind(self, group_kind):
+    def resolve_group_kind(self, group_kind: str) -> Resource | None:
         """Resource for ``Kind.group`` (``Kind`` for the core group) in the group's preferred version, or None."""
         kind, _dot, group = group_kind.partition(".")
         version = self.preferred_version(group)
@@ -201,7 +205,7 @@ class Discovery:
         except KubeforgeError:
             return None
 
-    def resolve(self, api_version, kind):
+    def resolve(self, api_version: str, kind: str) -> Resource:
         """Resource for ``(apiVersion, kind)``; ``kind`` may also be a plural, singular or short name."""
         if not api_version or not kind:
             raise KubeforgeError("apiVersion and kind are both required")

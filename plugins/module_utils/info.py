@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
     default_namespace,
     get_or_none,
@@ -13,6 +15,9 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import redact
 from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import wait_for
+
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
 
 INFO_ARGS = {
     "api_version": {"type": "str", "default": "v1"},
@@ -39,7 +44,7 @@ def _clean(obj, params):
     return obj if params.get("reveal_secrets") else redact(obj)
 
 
-def run_info(module, client):
+def run_info(module: Any, client: ApiClient) -> dict:
     params = module.params
     resource = Discovery(client).resolve(params["api_version"], params["kind"])
     namespace = None

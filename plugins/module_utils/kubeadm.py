@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import json
 import re
+from typing import Any
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
@@ -27,10 +28,20 @@ _DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _DER_SEQUENCE = 0x30
 _DER_VERSION = 0xA0  # [0] EXPLICIT, the certificate version
 _DER_MAX_LENGTH_BYTES = 4
+# Options of kubeforge.cluster.kubeadm_token (documented in plugins/modules/kubeadm_token.yml).
+TOKEN_ARG_SPEC = {
+    "kubeadm_path": {"type": "str", "default": "kubeadm"},
+    "kubeconfig": {"type": "path", "default": "/etc/kubernetes/admin.conf"},
+    "ca_cert": {"type": "path", "default": "/etc/kubernetes/pki/ca.crt"},
+    "ttl": {"type": "str", "default": "24h"},
+    "min_ttl": {"type": "str", "default": "1h"},
+    "description": {"type": "str", "default": "kubeforge.cluster join token"},
+    "upload_certs": {"type": "bool", "default": False},
+}
 _SERVER_RE = re.compile(r"^\s*server:\s*['\"]?(https?://[^'\"\s]+)", re.MULTILINE)
 
 
-def parse_duration(text, field="ttl"):
+def parse_duration(text: str, field: str = "ttl") -> float:
     """Seconds in a Go duration (``24h``, ``1h30m``, ``90s``, ``0`` = never expires)."""
     value = str(text).strip()
     if value == "0":
@@ -59,7 +70,7 @@ def _token_string(raw):
     return str(raw or "")
 
 
-def parse_token_list(text):
+def parse_token_list(text: str) -> list:
     """Tokens from ``kubeadm token list -o json`` (a stream of JSON objects, one per token)."""
     decoder = json.JSONDecoder()
     tokens = []
@@ -92,7 +103,7 @@ def parse_token_list(text):
             )
 
 
-def reusable_token(tokens, now, min_ttl_seconds):
+def reusable_token(tokens: list, now: datetime.datetime | None, min_ttl_seconds: float) -> dict | None:
     """The join token that stays valid longest (and at least ``min_ttl_seconds``), or ``None``."""
     best = None
     for token in tokens:
@@ -136,7 +147,7 @@ def _pem_to_der(pem_text):
         raise KubeforgeError("CA certificate: the PEM block is not valid base64") from exc
 
 
-def ca_cert_hash(pem_text):
+def ca_cert_hash(pem_text: str) -> str:
     """``sha256:<hex>`` of the CA's SubjectPublicKeyInfo, the value of ``--discovery-token-ca-cert-hash``."""
     der = _pem_to_der(pem_text)
     _tag, cert_start, _cert_end = _der_element(der, 0)
@@ -156,7 +167,7 @@ def ca_cert_hash(pem_text):
     return "sha256:" + hashlib.sha256(der[spki_start:spki_end]).hexdigest()
 
 
-def server_from_kubeconfig(text):
+def server_from_kubeconfig(text: str) -> str:
     """``host:port`` of the first cluster ``server:`` in a kubeconfig (the join endpoint)."""
     match = _SERVER_RE.search(text or "")
     if not match:
@@ -164,7 +175,7 @@ def server_from_kubeconfig(text):
     return match.group(1).split("://", 1)[1].rstrip("/")
 
 
-def certificate_key_from_output(text):
+def certificate_key_from_output(text: str) -> str:
     """The certificate key printed by ``kubeadm init phase upload-certs --upload-certs`` (its last hex line)."""
     keys = [line.strip() for line in (text or "").splitlines() if _CERT_KEY_RE.match(line.strip())]
     if not keys:
@@ -193,12 +204,12 @@ def _command_name(args):
 class KubeadmCli:
     """Runs ``kubeadm`` through AnsibleModule.run_command; a failure raises KubeforgeError with stderr."""
 
-    def __init__(self, module, binary, kubeconfig):
+    def __init__(self, module: Any, binary: str, kubeconfig: str | dict | None) -> None:
         self.module = module
         self.binary = module.get_bin_path(binary, required=False) or binary
         self.kubeconfig = kubeconfig
 
-    def run(self, *args):
+    def run(self, *args) -> str:
         cmd = [self.binary, *args, "--kubeconfig", self.kubeconfig]
         rc, out, err = self.module.run_command(cmd)
         if rc != 0:
@@ -209,7 +220,7 @@ class KubeadmCli:
         return out
 
 
-def join_material(module, now=None):
+def join_material(module: Any, now: datetime.datetime | None = None) -> dict:
     """Runner of kubeforge.cluster.kubeadm_token: find or create a join token, hash the CA, upload certs."""
     params = module.params
     now = now or datetime.datetime.now(datetime.timezone.utc)

@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
+
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeadm import KubeadmCli
 
 DAY = 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": DAY, "y": 365 * DAY}
@@ -33,7 +37,7 @@ _COLUMNS_RE = re.compile(r"\s{2,}")
 _CERT_COLUMNS, _CA_COLUMNS = 5, 4
 
 
-def residual_seconds(text):
+def residual_seconds(text: str) -> int | None:
     """Seconds left in a RESIDUAL TIME cell (the lower bound of its unit); ``<invalid>`` is expired."""
     value = text.strip()
     if value == INVALID:
@@ -78,7 +82,7 @@ def _text_row(cells, kind):
     )
 
 
-def parse_text(text):
+def parse_text(text: str) -> list:
     """Entries of kubeadm's text table (certificates, then certificate authorities)."""
     entries, kind = [], None
     for line in text.splitlines():
@@ -96,7 +100,7 @@ def parse_text(text):
     return entries
 
 
-def parse_json(data):
+def parse_json(data: dict) -> list:
     """Entries of kubeadm's ``-o json`` CertificateExpirationInfo (output.kubeadm.k8s.io/v1alpha3)."""
     if not isinstance(data, dict) or data.get("kind") != "CertificateExpirationInfo":
         raise KubeforgeError("kubeadm certs check-expiration -o json: not a CertificateExpirationInfo")
@@ -119,7 +123,7 @@ def parse_json(data):
     return entries
 
 
-def parse_expiration(output):
+def parse_expiration(output: str) -> list:
     """Entries from kubeadm's output in either format (JSON when it is JSON, the text table otherwise)."""
     stripped = (output or "").strip()
     start = stripped.find("{")
@@ -131,7 +135,7 @@ def parse_expiration(output):
     return parse_text(stripped)
 
 
-def summarize(entries, renew_days):
+def summarize(entries: list, renew_days: int) -> dict:
     """What certs.yml acts on: the renewable certificates due (``kubeadm certs renew`` skips CAs and externally
     managed ones), the expired ones, the missing ones, and the fewest whole days left among the renewable ones."""
     renewable = [e for e in entries if e["kind"] == "certificate" and not e["missing"] and not e["externally_managed"]]
@@ -148,7 +152,7 @@ def summarize(entries, renew_days):
     }
 
 
-def check_expiration(module, cli):
+def check_expiration(module: Any, cli: KubeadmCli) -> dict:
     """Runner of kubeforge.cluster.kubeadm_certs: read the expiry with ``-o json``, or the text table where this
     kubeadm has no ``-o`` (an older kubeadm fails with ``unknown shorthand flag: 'o'``)."""
     try:

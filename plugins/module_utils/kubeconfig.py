@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
@@ -21,26 +23,29 @@ except ImportError:  # pragma: no cover - reported by the module through missing
 _SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
+@dataclass(frozen=True)
 class ConnectionSettings:
-    """Everything ApiClient needs to reach and authenticate to one API server."""
+    """Everything ApiClient needs to reach and authenticate to one API server, credentials resolved.
 
-    def __init__(self, server, source):
-        self.server = server.rstrip("/")
-        self.source = source  # where the settings come from, for error messages
-        self.ca_file = None
-        self.ca_data = None  # PEM text
-        self.insecure = False
-        self.cert_file = None
-        self.key_file = None
-        self.cert_data = None  # PEM bytes
-        self.key_data = None  # PEM bytes
-        self.token = None
-        self.token_file = None
-        self.exec_config = None
-        self.tls_server_name = None
-        self.namespace = None
+    Built once, by ``connection_settings``: an exec credential plugin has already run, its token or client
+    certificate is in ``token`` or ``cert_data``/``key_data``.
+    """
 
-    def bearer_token(self):
+    server: str
+    source: str  # where the settings come from, for error messages
+    ca_file: str | None = None
+    ca_data: str | None = None  # PEM text
+    insecure: bool = False
+    cert_file: str | None = None
+    key_file: str | None = None
+    cert_data: bytes | None = None  # PEM
+    key_data: bytes | None = None  # PEM
+    token: str | None = None
+    token_file: str | None = None  # read at every request (rotated service-account tokens)
+    tls_server_name: str | None = None
+    namespace: str | None = None
+
+    def bearer_token(self) -> str | None:
         """The token to send, read fresh from ``tokenFile`` (rotated service-account tokens)."""
         if self.token_file:
             try:
@@ -77,7 +82,7 @@ def _named(config, key, origin):
     return result
 
 
-def load_kubeconfig(kubeconfig=None):
+def load_kubeconfig(kubeconfig: str | dict | None = None) -> tuple[dict | None, str | None]:
     """Merged kubeconfig as ``(config, description)``, or ``(None, None)`` when there is none.
 
     ``config`` has ``clusters``/``users``/``contexts`` maps of ``name -> (item, directory)`` (the directory
@@ -123,6 +128,7 @@ def _b64(value, what, description):
 
 
 def _from_kubeconfig(config, description, context_name):
+    """The connection fields of one kubeconfig context (``exec``: the user's exec plugin, resolved later)."""
     name = context_name or config["current-context"]
     if not name:
         raise KubeforgeError(f"{description} sets no current-context; set the context option")
@@ -138,46 +144,48 @@ def _from_kubeconfig(config, description, context_name):
     cluster, corigin = config["clusters"][cluster_name]
     if not cluster.get("server"):
         raise KubeforgeError(f"cluster {cluster_name!r} in {description} has no server")
-    settings = ConnectionSettings(cluster["server"], f"context {name!r} of {description}")
-    settings.namespace = context.get("namespace")
+    fields = {
+        "server": cluster["server"],
+        "source": f"context {name!r} of {description}",
+        "namespace": context.get("namespace"),
+        "insecure": bool(cluster.get("insecure-skip-tls-verify")),
+        "tls_server_name": cluster.get("tls-server-name"),
+    }
     if cluster.get("certificate-authority-data"):
-        settings.ca_data = _b64(
-            cluster["certificate-authority-data"], "certificate-authority-data", description
-        ).decode()
+        fields["ca_data"] = _b64(cluster["certificate-authority-data"], "certificate-authority-data", description)
+        fields["ca_data"] = fields["ca_data"].decode()
     elif cluster.get("certificate-authority"):
-        settings.ca_file = _path(cluster["certificate-authority"], corigin)
-    settings.insecure = bool(cluster.get("insecure-skip-tls-verify"))
-    settings.tls_server_name = cluster.get("tls-server-name")
+        fields["ca_file"] = _path(cluster["certificate-authority"], corigin)
     user_name = context.get("user")
     if user_name:
         if user_name not in config["users"]:
             raise KubeforgeError(f"context {name!r} refers to user {user_name!r}, which {description} does not define")
-        _set_user(settings, user_name, config["users"][user_name], description)
-    return settings
+        fields.update(_user_fields(user_name, config["users"][user_name], description))
+    return fields
 
 
-def _set_user(settings, user_name, user_entry, description):
+def _user_fields(user_name, user_entry, description):
     user, uorigin = user_entry
-    if user.get("client-certificate-data"):
-        settings.cert_data = _b64(user["client-certificate-data"], "client-certificate-data", description)
-    elif user.get("client-certificate"):
-        settings.cert_file = _path(user["client-certificate"], uorigin)
-    if user.get("client-key-data"):
-        settings.key_data = _b64(user["client-key-data"], "client-key-data", description)
-    elif user.get("client-key"):
-        settings.key_file = _path(user["client-key"], uorigin)
-    settings.token = user.get("token")
-    if user.get("tokenFile"):
-        settings.token_file = _path(user["tokenFile"], uorigin)
-    if user.get("exec"):
-        settings.exec_config = user["exec"]
     if user.get("auth-provider"):
         raise KubeforgeError(
             f"user {user_name!r} in {description} uses an auth-provider, which is not supported; use an exec plugin"
         )
+    fields = {"token": user.get("token"), "exec": user.get("exec") or None}
+    if user.get("client-certificate-data"):
+        fields["cert_data"] = _b64(user["client-certificate-data"], "client-certificate-data", description)
+    elif user.get("client-certificate"):
+        fields["cert_file"] = _path(user["client-certificate"], uorigin)
+    if user.get("client-key-data"):
+        fields["key_data"] = _b64(user["client-key-data"], "client-key-data", description)
+    elif user.get("client-key"):
+        fields["key_file"] = _path(user["client-key"], uorigin)
+    if user.get("tokenFile"):
+        fields["token_file"] = _path(user["tokenFile"], uorigin)
+    return fields
 
 
 def _in_cluster():
+    """The connection fields of the in-cluster service account, or None outside a cluster."""
     host = os.environ.get("KUBERNETES_SERVICE_HOST")
     port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
     token = os.path.join(_SA_DIR, "token")
@@ -185,18 +193,21 @@ def _in_cluster():
         return None
     if ":" in host:
         host = f"[{host}]"
-    settings = ConnectionSettings(f"https://{host}:{port}", "the in-cluster service account")
-    settings.token_file = token
-    settings.ca_file = os.path.join(_SA_DIR, "ca.crt")
     try:
         with open(os.path.join(_SA_DIR, "namespace"), encoding="utf-8") as handle:
-            settings.namespace = handle.read().strip()
+            namespace = handle.read().strip()
     except OSError:
-        settings.namespace = None
-    return settings
+        namespace = None
+    return {
+        "server": f"https://{host}:{port}",
+        "source": "the in-cluster service account",
+        "token_file": token,
+        "ca_file": os.path.join(_SA_DIR, "ca.crt"),
+        "namespace": namespace,
+    }
 
 
-def run_exec_plugin(exec_config, run_command):
+def run_exec_plugin(exec_config: dict, run_command: Callable | None) -> dict:
     """Run a client-go exec credential plugin; return its ``status`` (token or client certificate).
 
     ``run_command(argv, environ_update=...)`` returns ``(rc, stdout, stderr)`` like AnsibleModule.run_command.
@@ -225,45 +236,62 @@ def run_exec_plugin(exec_config, run_command):
     return status
 
 
-def connection_settings(params):
-    """Resolve the auth options of AUTH_ARG_SPEC into ConnectionSettings.
+def connection_settings(params: dict, run_command: Callable | None = None) -> ConnectionSettings:
+    """Resolve the auth options of AUTH_ARG_SPEC into ConnectionSettings: the one place credentials are resolved.
 
     Explicit options (``host``, ``api_key``, ``ca_cert``, ``client_cert``, ``client_key``,
-    ``validate_certs``) override what the kubeconfig says.
+    ``validate_certs``) override what the kubeconfig says. A kubeconfig user's exec credential plugin runs here,
+    through ``run_command`` (AnsibleModule.run_command's contract), unless a static token makes it unneeded.
     """
-    settings = None
+    fields = None
     explicit_config = params.get("kubeconfig") or params.get("context")
     if explicit_config or not params.get("host"):
         config, description = load_kubeconfig(params.get("kubeconfig"))
         if config is not None:
-            settings = _from_kubeconfig(config, description, params.get("context"))
+            fields = _from_kubeconfig(config, description, params.get("context"))
         elif params.get("context"):
             raise KubeforgeError("context {!r} requested but no kubeconfig was found".format(params["context"]))
         elif not params.get("host"):
-            settings = _in_cluster()
-            if settings is None:
+            fields = _in_cluster()
+            if fields is None:
                 raise KubeforgeError(
                     "no kubeconfig found (kubeconfig option, KUBECONFIG, ~/.kube/config) and not running "
                     "in a cluster; set kubeconfig or host"
                 )
     if params.get("host"):
-        host = params["host"]
-        if settings is None:
-            settings = ConnectionSettings(host, "the host option")
-        else:
-            settings.server = host.rstrip("/")
-    _set_overrides(settings, params)
-    return settings
+        fields = dict(fields or {"source": "the host option"}, server=params["host"])
+    fields.update(_overrides(params))
+    exec_config = fields.pop("exec", None)
+    if exec_config and not fields.get("token"):
+        fields.update(_exec_credentials(exec_config, run_command, fields.get("token_file")))
+    fields["server"] = fields["server"].rstrip("/")
+    return ConnectionSettings(**fields)
 
 
-def _set_overrides(settings, params):
+def _overrides(params):
+    """The connection fields that explicit options set (each replaces what the kubeconfig says)."""
+    fields = {}
     if params.get("api_key"):
-        settings.token, settings.token_file, settings.exec_config = params["api_key"], None, None
+        fields.update(token=params["api_key"], token_file=None, exec=None)
     if params.get("ca_cert"):
-        settings.ca_file, settings.ca_data = params["ca_cert"], None
+        fields.update(ca_file=params["ca_cert"], ca_data=None)
     if params.get("client_cert"):
-        settings.cert_file, settings.cert_data = params["client_cert"], None
+        fields.update(cert_file=params["client_cert"], cert_data=None)
     if params.get("client_key"):
-        settings.key_file, settings.key_data = params["client_key"], None
+        fields.update(key_file=params["client_key"], key_data=None)
     if params.get("validate_certs") is not None:
-        settings.insecure = not params["validate_certs"]
+        fields["insecure"] = not params["validate_certs"]
+    return fields
+
+
+def _exec_credentials(exec_config, run_command, token_file):
+    """The fields an exec credential plugin provides: its client certificate and key, and its token (a token
+    file, read at every request, still comes first)."""
+    status = run_exec_plugin(exec_config, run_command)
+    fields = {}
+    if status.get("clientCertificateData"):
+        fields["cert_data"] = status["clientCertificateData"].encode()
+        fields["key_data"] = (status.get("clientKeyData") or "").encode()
+    if not token_file:
+        fields["token"] = status.get("token")
+    return fields

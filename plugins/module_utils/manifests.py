@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from typing import Any
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
@@ -25,7 +26,7 @@ _NOISE_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp
 _NOISE_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision")
 
 
-def parse_yaml_documents(text, source="definition"):
+def parse_yaml_documents(text: str, source: str = "definition") -> list:
     """Every non-empty document of a (multi-document) YAML string."""
     if yaml is None:
         raise KubeforgeError("PyYAML is required to read YAML manifests")
@@ -38,7 +39,7 @@ def parse_yaml_documents(text, source="definition"):
         raise KubeforgeError(f"{source} is not valid YAML{where}: {problem}") from exc
 
 
-def flatten(definition, source="definition"):
+def flatten(definition: Any, source: str = "definition") -> list:
     """A flat list of object dicts from a dict, a list (nested lists and ``*List`` kinds) or a YAML string."""
     if definition is None:
         return []
@@ -61,7 +62,7 @@ def flatten(definition, source="definition"):
     raise KubeforgeError(f"{source} must be a dict, a list or a YAML string, not {type(definition).__name__}")
 
 
-def strip_noise(obj, keep_status=False):
+def strip_noise(obj: dict | None, keep_status: bool = False) -> Any:
     """Copy of a live object without managedFields and server bookkeeping (for diffs and results)."""
     if not obj:
         return obj
@@ -78,11 +79,11 @@ def strip_noise(obj, keep_status=False):
     return out
 
 
-def is_secret(obj):
+def is_secret(obj: dict | None) -> bool:
     return isinstance(obj, dict) and obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
 
 
-def redact(obj, compare_to=None):
+def redact(obj: dict | None, compare_to: dict | None = None) -> Any:
     """Secret with ``data``/``stringData`` values replaced; keys whose value differs from ``compare_to``'s are
     marked as changed, so a diff still shows which keys change without showing any value."""
     if not is_secret(obj):
@@ -98,7 +99,7 @@ def redact(obj, compare_to=None):
     return out
 
 
-def secret_values(obj):
+def secret_values(obj: dict | None) -> list:
     """The plain values of a Secret manifest (to register as no_log values)."""
     values = []
     if is_secret(obj):
@@ -112,11 +113,11 @@ def secret_values(obj):
     return [v for v in values if len(v) >= _MIN_MASKED_LENGTH]
 
 
-def to_yaml(obj):
+def to_yaml(obj: dict | None) -> str:
     if obj is None:
         return ""
     return yaml.dump(obj, Dumper=_DUMPER, default_flow_style=False, sort_keys=True)
 
 
-def deep_copy(obj):
+def deep_copy(obj: dict | None) -> Any:
     return copy.deepcopy(obj)

@@ -4,11 +4,15 @@
 
 from __future__ import annotations
 
-from ansible_collections.kubeforge.cluster.plugins.module_utils.apply import run_batch
+from typing import TYPE_CHECKING, Any
+
+from ansible_collections.kubeforge.cluster.plugins.module_utils.apply import apply_manifests
 from ansible_collections.kubeforge.cluster.plugins.module_utils.args import BATCH_ARG_SPEC, merge_specs
-from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Discovery
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
-from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import flatten, secret_values
+from ansible_collections.kubeforge.cluster.plugins.module_utils.manifests import flatten
+
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
 
 RESOURCE_ARGS = merge_specs(
     BATCH_ARG_SPEC,
@@ -17,39 +21,9 @@ RESOURCE_ARGS = merge_specs(
     template={"type": "path"},
 )
 
-_BATCH_OPTIONS = (
-    "state",
-    "namespace",
-    "field_manager",
-    "force_conflicts",
-    "apply_set",
-    "prune",
-    "wait",
-    "wait_timeout",
-    "wait_sleep",
-    "delete_propagation",
-    "return_objects",
-    "workers",
-)
 
-
-def protect_secrets(module, objects):
-    """Register the values of Secret manifests as no_log values, so no output ever shows them."""
-    for obj in objects:
-        module.no_log_values.update(secret_values(obj))
-
-
-def apply_manifests(module, client, objects, **overrides):
-    """Apply or delete ``objects`` with the module's options (the one apply path of every module)."""
-    protect_secrets(module, objects)
-    options = {name: module.params.get(name) for name in _BATCH_OPTIONS}
-    options.update(overrides)
-    options["check_mode"] = module.check_mode
-    options["diff"] = module._diff
-    return run_batch(client, Discovery(client), objects, options)
-
-
-def run_resource(module, client):
+def run_resource(module: Any, client: ApiClient) -> dict:
+    """Logic of kubeforge.cluster.resource: apply or delete the objects of ``definition``."""
     params = module.params
     if params.get("src") or params.get("template"):
         raise KubeforgeError(

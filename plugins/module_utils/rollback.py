@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import APPLY_PATCH, MERGE_PATCH, get_or_none
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
@@ -34,6 +36,9 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     KubeforgeError,
 )
 
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
+
 _ATTEMPTS = 3
 
 
@@ -41,7 +46,7 @@ def _meta(obj):
     return (obj or {}).get("metadata") or {}
 
 
-def owned_fields(obj, manager, operation="Apply"):
+def owned_fields(obj: dict | None, manager: str, operation: str = "Apply") -> dict:
     """FieldsV1 set of ``manager``'s ``operation`` entry in ``obj``'s managedFields ({} when it has none)."""
     for entry in _meta(obj).get("managedFields") or []:
         if entry.get("manager") == manager and entry.get("operation") == operation and not entry.get("subresource"):
@@ -49,7 +54,7 @@ def owned_fields(obj, manager, operation="Apply"):
     return {}
 
 
-def union_fields(first, second):
+def union_fields(first: dict, second: dict) -> dict:
     """Union of two FieldsV1 sets."""
     out = copy.deepcopy(first)
     for key, sub in second.items():
@@ -72,7 +77,7 @@ def _list_member(items, key):
     return None
 
 
-def extract(obj, fields):
+def extract(obj: dict | None, fields: dict) -> Any:
     """The part of ``obj`` named by the FieldsV1 set ``fields`` (what ``client-go``'s Extract* functions give)."""
     children = {k: v for k, v in (fields or {}).items() if k != "."}
     if not children:
@@ -111,7 +116,7 @@ class _Record:
 class Undo:
     """What one call wrote, and how to put it back (``add_*`` while writing, ``run`` when a write fails)."""
 
-    def __init__(self, client, manager="kubeforge", force=False):
+    def __init__(self, client: ApiClient, manager: str = "kubeforge", force: bool = False) -> None:
         self.client = client
         self.manager = manager
         self.force = force
@@ -119,10 +124,10 @@ class Undo:
         self.done = []
         self.left = []
 
-    def add_created(self, ref, path, after):
+    def add_created(self, ref: str, path: str, after: dict) -> None:
         self.records.append(_Record(ref, path, after=after))
 
-    def add_applied(self, ref, path, before, after, body):
+    def add_applied(self, ref: str, path: str, before: dict, after: dict, body: dict) -> None:
         """An object changed by a server-side apply of ``body`` (its apiVersion and kind are reused)."""
         fields = owned_fields(before, self.manager)
         if self.force:
@@ -138,17 +143,17 @@ class Undo:
         record = _Record(ref, path, after, (view, lambda _current: copy.deepcopy(restore), (APPLY_PATCH, query)))
         self.records.append(record)
 
-    def add_patched(self, ref, path, after, restore, view):
+    def add_patched(self, ref: str, path: str, after: dict, restore: Callable, view: Callable) -> None:
         """An object changed by a merge patch. ``restore(current)`` gives the inverse merge patch; ``view(obj)``
         the part of the object the change is about - when it is no longer what ``after`` has, someone else
         changed it."""
         self.records.append(_Record(ref, path, after, (view, restore, (MERGE_PATCH, None))))
 
     @property
-    def pending(self):
+    def pending(self) -> bool:
         return bool(self.records)
 
-    def run(self):
+    def run(self) -> None:
         """Undo every recorded write, last first; fills ``done`` and ``left`` (one line per object)."""
         for record in reversed(self.records):
             if record.view is None:
@@ -204,18 +209,18 @@ class Undo:
             return
         self.left.append(f"{ref}: left as this call wrote it (it kept changing while being restored)")
 
-    def note(self):
+    def note(self) -> str:
         """What was rolled back and, object by object, what could not be."""
         text = "rolled back: " + (", ".join(self.done) or "nothing")
         if self.left:
             text += "; ROLLBACK INCOMPLETE, left behind: " + "; ".join(self.left)
         return text
 
-    def partial(self):
+    def partial(self) -> dict:
         """Result keys of a failed call: changed when something stays changed, what was and was not undone."""
         return {"changed": bool(self.left), "rolled_back": list(self.done), "not_rolled_back": list(self.left)}
 
-    def annotate(self, error):
+    def annotate(self, error: KubeforgeError) -> KubeforgeError:
         """``error`` with ``note`` appended and ``partial`` attached."""
         error.msg = "{}; {}".format(error.msg.rstrip("."), self.note())
         error.args = (error.render(),)

@@ -9,21 +9,33 @@ module's logic on the controller (plugins/plugin_utils/inprocess.py): ``ModuleSp
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import missing_required_lib
+from collections.abc import Callable
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeconfig import HAS_YAML
 
 
 class ModuleSpec:
-    """An API module: ``logic(module, client) -> result`` plus the keyword arguments of its AnsibleModule."""
+    """A module: its logic plus the keyword arguments of its AnsibleModule.
 
-    def __init__(self, logic, **options):
+    ``logic(module, client) -> result`` for a module that talks to the Kubernetes API (``api=True``: its action
+    plugin may run it on the controller), ``logic(module) -> result`` for one that runs a command on the host.
+    """
+
+    def __init__(self, logic: Callable, api: bool = True, **options) -> None:
         self.logic = logic
+        self.api = api
         self.options = dict(options, supports_check_mode=True)
 
+    def main(self) -> None:
+        """The module's ``main()``: build the AnsibleModule from this spec and run it (see run_module)."""
+        run_module(AnsibleModule(**self.options), self.logic, api=self.api)
 
-def run_logic(module, logic, client=None):
+
+def run_logic(module: Any, logic: Callable, client: ApiClient = None) -> dict:
     """Return ``logic(module, client)``; without ``client``, build one from the module's options and close it after."""
     if not HAS_YAML:
         raise KubeforgeError(missing_required_lib("PyYAML"))
@@ -37,10 +49,11 @@ def run_logic(module, logic, client=None):
             client.close()
 
 
-def run_module(module, logic):
-    """Call ``logic(module, client)`` and exit with the dict it returns; fail cleanly on KubeforgeError."""
+def run_module(module: Any, logic: Callable, api: bool = True) -> None:
+    """Call ``logic(module, client)`` (``logic(module)`` without ``api``) and exit with the dict it returns; fail
+    cleanly on KubeforgeError."""
     try:
-        result = run_logic(module, logic)
+        result = run_logic(module, logic) if api else logic(module)
     except KubeforgeError as exc:
         module.fail_json(msg=str(exc), **exc.to_result())
     module.exit_json(**result)

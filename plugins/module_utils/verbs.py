@@ -4,10 +4,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ansible_collections.kubeforge.cluster.plugins.module_utils import builders
+from ansible_collections.kubeforge.cluster.plugins.module_utils.apply import apply_manifests
 from ansible_collections.kubeforge.cluster.plugins.module_utils.args import BATCH_ARG_SPEC, TARGET_ARG_SPEC
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import default_namespace
-from ansible_collections.kubeforge.cluster.plugins.module_utils.resource import apply_manifests
+
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
 
 STATE_ARG = {"state": BATCH_ARG_SPEC["state"]}
 TARGET_ARGS = TARGET_ARG_SPEC
@@ -62,14 +67,14 @@ def _absent(module, client, api_version, kind, name):
     return apply_manifests(module, client, [manifest])
 
 
-def run_secret(module, client):
+def run_secret(module: Any, client: ApiClient) -> dict:
     params = module.params
     if params["state"] == "absent":
         return _absent(module, client, "v1", "Secret", params["name"])
     return apply_manifests(module, client, [builders.secret_manifest(params)])
 
 
-def run_expose(module, client):
+def run_expose(module: Any, client: ApiClient) -> dict:
     params = module.params
     namespace = default_namespace(client, module.params.get("namespace"))
     name = params.get("service_name") or params["name"]
@@ -79,7 +84,7 @@ def run_expose(module, client):
     return apply_manifests(module, client, [builders.service_manifest(params, workload, namespace)])
 
 
-def run_autoscale(module, client):
+def run_autoscale(module: Any, client: ApiClient) -> dict:
     params = module.params
     namespace = default_namespace(client, module.params.get("namespace"))
     if params["state"] == "absent":
@@ -90,7 +95,7 @@ def run_autoscale(module, client):
     return apply_manifests(module, client, [builders.hpa_manifest(params, resource, namespace)])
 
 
-def run_run(module, client):
+def run_run(module: Any, client: ApiClient) -> dict:
     params = module.params
     namespace = default_namespace(client, module.params.get("namespace"))
     if params["state"] == "absent":

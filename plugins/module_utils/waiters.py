@@ -5,12 +5,17 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import api_path, get_or_none, resource_path
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     KubeforgeError,
     object_ref,
 )
+
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Resource
 
 
 def _conditions(obj):
@@ -168,7 +173,7 @@ _READINESS = {
 }
 
 
-def readiness(resource, obj, client):
+def readiness(resource: Resource, obj: dict | None, client: ApiClient) -> tuple[bool, str | None]:
     """``(ready, reason)`` of a live object of ``resource``; raises KubeforgeError when it can never get ready."""
     check = _READINESS.get((resource.group, resource.kind))
     if check is None:
@@ -181,7 +186,7 @@ _STARTING = frozenset(("ContainerCreating", "PodInitializing"))
 _POD_OWNERS = frozenset(("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job"))
 
 
-def label_selector_query(selector):
+def label_selector_query(selector: dict | None) -> str:
     """The ``labelSelector`` query text of a LabelSelector (``matchLabels`` and ``matchExpressions``)."""
     selector = selector or {}
     parts = [f"{key}={value}" for key, value in sorted((selector.get("matchLabels") or {}).items())]
@@ -195,7 +200,7 @@ def label_selector_query(selector):
     return ",".join(parts)
 
 
-def pod_blocker(pod):
+def pod_blocker(pod: dict) -> str | None:
     """Why ``pod`` is not ready, in the words of the component that reported it (None when nothing says).
 
     The scheduler's PodScheduled=False condition first, then a container's waiting reason other than the normal
@@ -242,7 +247,7 @@ def _pod_ready(pod):
     return (_conditions(pod).get("Ready") or {}).get("status") == "True"
 
 
-def blocking_pod(client, resource, obj):
+def blocking_pod(client: ApiClient, resource: Resource, obj: dict | None) -> str | None:
     """``pod <name>: <why>`` for the first pod (oldest first) that keeps ``obj`` from being ready, or None.
 
     Looks at the pod itself, or at the pods a workload's selector picks; falls back to the pod's newest Warning
@@ -362,7 +367,7 @@ class _Poll:
         )
 
 
-def wait_for(client, targets, timeout, sleep=1.0, **options):
+def wait_for(client: ApiClient, targets: list, timeout: float, sleep: float = 1.0, **options) -> list:
     """Poll until every target is ready (or gone when ``absent``); fail naming what is not ready on timeout.
 
     ``targets`` is a list of ``(resource, name, namespace)``. ``condition`` is an optional

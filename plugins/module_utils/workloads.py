@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.args import TARGET_ARG_SPEC, merge_specs
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import (
@@ -28,6 +29,9 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.waiters import (
     readiness,
     wait_for,
 )
+
+if TYPE_CHECKING:
+    from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
 
 SCALE_ARGS = merge_specs(
     TARGET_ARG_SPEC,
@@ -64,7 +68,7 @@ def _wait_ready(module, client, resource, namespace):
     return None
 
 
-def run_scale(module, client):
+def run_scale(module: Any, client: ApiClient) -> dict:
     """Set replicas through the scale subresource (optionally only when the current count matches)."""
     params = module.params
     resource, namespace, _live = _target(module, client, params["api_version"])
@@ -188,7 +192,7 @@ def _undo(client, resource, live, namespace, to_revision):
     return target["patch"], target["revision"]
 
 
-def run_rollout(module, client):
+def run_rollout(module: Any, client: ApiClient) -> dict:
     params = module.params
     resource, namespace, live = _target(module, client, "apps/v1")
     ref = object_ref(resource.kind, namespace, params["name"])

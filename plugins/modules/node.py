@@ -4,31 +4,9 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeforge.cluster.plugins.module_utils.args import AUTH_ARG_SPEC, merge_specs
-from ansible_collections.kubeforge.cluster.plugins.module_utils.node import DRAIN_ARG_SPEC, run_node
-from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec, run_module
-
-NODE_ARG_SPEC = {
-    "name": {"type": "list", "elements": "str", "aliases": ["nodes"]},
-    "label_selector": {"type": "str"},
-    "all_nodes": {"type": "bool"},
-    "state": {"type": "str", "default": "present", "choices": ["present", "cordoned", "drained", "uncordoned"]},
-    "labels": {"type": "dict"},
-    "taints": {
-        "type": "list",
-        "elements": "dict",
-        "options": {
-            "key": {"type": "str", "required": True, "no_log": False},
-            "value": {"type": "str"},
-            "effect": {"type": "str", "choices": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
-            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        },
-    },
-    **DRAIN_ARG_SPEC,
-    "wait_ready": {"type": "bool", "default": False},
-}
-
+from ansible_collections.kubeforge.cluster.plugins.module_utils.node import NODE_ARG_SPEC, run_node
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec
 
 # What the module is; its action plugin may run the same logic on the controller (plugin_utils/inprocess.py).
 SPEC = ModuleSpec(
@@ -40,7 +18,7 @@ SPEC = ModuleSpec(
 
 
 def main():
-    run_module(AnsibleModule(**SPEC.options), SPEC.logic)
+    SPEC.main()
 
 
 if __name__ == "__main__":

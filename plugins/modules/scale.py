@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeforge.cluster.plugins.module_utils import args
-from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec, run_module
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec
 from ansible_collections.kubeforge.cluster.plugins.module_utils.workloads import SCALE_ARGS, run_scale
 
 # What the module is; its action plugin may run the same logic on the controller (plugin_utils/inprocess.py).
@@ -18,7 +17,7 @@ SPEC = ModuleSpec(
 
 
 def main():
-    run_module(AnsibleModule(**SPEC.options), SPEC.logic)
+    SPEC.main()
 
 
 if __name__ == "__main__":

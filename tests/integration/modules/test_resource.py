@@ -233,3 +233,26 @@ def test_big_batches_read_by_list_are_no_op_in_check_mode(playbook, namespace):
     assert run.rc == 0 and run.last.changed
     check = playbook([_task(many)], check=True)
     assert check.rc == 0 and not check.last.changed, check.last.result["objects"]
+
+
+def test_apply_set_parent_in_a_namespace_the_batch_creates(playbook, apiserver, namespace):
+    new_ns = f"{namespace}-set"
+    batch = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": new_ns}},
+        configmap("member", new_ns, a="1"),
+    ]
+    options = {"apply_set": "app", "namespace": new_ns, "prune": True}
+    check = playbook([_task(batch, **options)], check=True)
+    assert check.rc == 0 and check.last.changed, check.stdout
+    assert _get(apiserver, f"/api/v1/namespaces/{new_ns}") is None
+    run = playbook([_task(batch, **options), _task(batch, name="again", **options)])
+    assert run.rc == 0, run.stdout
+    applied, again = run.tasks
+    assert [o["action"] for o in applied.result["objects"]] == ["created", "created"]
+    assert applied.result["apply_set"]["namespace"] == new_ns
+    assert not again.changed, again.result
+    parent = _get(apiserver, f"/api/v1/namespaces/{new_ns}/secrets/app")
+    assert parent["metadata"]["labels"]["applyset.kubernetes.io/id"] == applied.result["apply_set"]["id"]
+    assert parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"] == "ConfigMap,Namespace"
+    member = _get(apiserver, f"/api/v1/namespaces/{new_ns}/configmaps/member")
+    assert member["metadata"]["labels"]["applyset.kubernetes.io/part-of"] == applied.result["apply_set"]["id"]

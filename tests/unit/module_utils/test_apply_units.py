@@ -6,7 +6,7 @@ import base64
 import hashlib
 
 import pytest
-from ansible_collections.kubeforge.cluster.plugins.module_utils import apply, waiters
+from ansible_collections.kubeforge.cluster.plugins.module_utils import apply_items, applyset, errors, waiters
 from ansible_collections.kubeforge.cluster.plugins.module_utils.discovery import Resource
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
@@ -20,7 +20,7 @@ def test_namespaces_and_crds_first_custom_resources_last():
         ("HorizontalPodAutoscaler", "autoscaling"),
         ("Namespace", ""),
     ]
-    ordered = sorted(kinds, key=lambda k: apply.stage_of(*k))
+    ordered = sorted(kinds, key=lambda k: apply_items.stage_of(*k))
     assert ordered == [
         ("Namespace", ""),
         ("CustomResourceDefinition", "apiextensions.k8s.io"),
@@ -29,14 +29,14 @@ def test_namespaces_and_crds_first_custom_resources_last():
         ("HorizontalPodAutoscaler", "autoscaling"),
         ("Widget", "example.com"),
     ]
-    assert apply.stage_of("Deployment", "example.com") == apply.stage_of("Widget", "example.com")
+    assert apply_items.stage_of("Deployment", "example.com") == apply_items.stage_of("Widget", "example.com")
 
 
 def test_applyset_id_follows_the_kubectl_scheme():
     digest = hashlib.sha256(b"app.web.Secret.").digest()
     expected = "applyset-" + base64.urlsafe_b64encode(digest).decode().rstrip("=") + "-v1"
-    assert apply.applyset_id("app", "web") == expected
-    assert apply.applyset_id("app", "web") != apply.applyset_id("app", "other")
+    assert applyset.applyset_id("app", "web") == expected
+    assert applyset.applyset_id("app", "web") != applyset.applyset_id("app", "other")
 
 
 def test_batch_error_names_every_object():
@@ -44,7 +44,7 @@ def test_batch_error_names_every_object():
         "bad replicas", status=422, causes=[{"field": "spec.replicas", "message": "must be int"}], ref="Deployment/ns/a"
     )
     second = KubeforgeError("unknown field", status=400, ref="Service/ns/b")
-    error = apply.batch_error([first, second], "validation", "nothing was applied")
+    error = errors.batch_error([first, second], "validation", "nothing was applied")
     text = str(error)
     assert text.startswith("2 objects failed validation; nothing was applied:")
     assert "- Deployment/ns/a: bad replicas (spec.replicas: must be int)" in text
@@ -79,9 +79,9 @@ def test_comparison_ignores_status_and_other_managers():
         "spec": {"replicas": 2},
         "status": {"replicas": 2},
     }
-    assert apply._comparable(dry, "kubeforge") == apply._comparable(live, "kubeforge")
+    assert apply_items.comparable(dry, "kubeforge") == apply_items.comparable(live, "kubeforge")
     dry["spec"]["replicas"] = 3
-    assert apply._comparable(dry, "kubeforge") != apply._comparable(live, "kubeforge")
+    assert apply_items.comparable(dry, "kubeforge") != apply_items.comparable(live, "kubeforge")
 
 
 def _resource(group, kind):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.kubeforge.cluster.plugins.module_utils import node as node_utils
+from ansible_collections.kubeforge.cluster.plugins.module_utils import pods as pod_utils
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from node_fakes import FakeModule, make_pod
 
@@ -11,17 +12,17 @@ KUBECTL_SEED = {"ignore_daemonsets": True, "delete_emptydir_data": True}
 
 
 def _classify(pods, existing_daemonsets=(), **options):
-    return node_utils.classify_pods(pods, options, lambda ns, name: (ns, name) in existing_daemonsets)
+    return pod_utils.classify_pods(pods, options, lambda ns, name: (ns, name) in existing_daemonsets)
 
 
 def _refs(pods):
-    return [node_utils.pod_ref(p) for p in pods]
+    return [pod_utils.pod_ref(p) for p in pods]
 
 
 def test_classify_like_kubectl_drain():
     pods = [
         make_pod("web-1"),
-        make_pod("etcd-n1", owner="Node", annotations={node_utils.MIRROR_ANNOTATION: "x"}),
+        make_pod("etcd-n1", owner="Node", annotations={pod_utils.MIRROR_ANNOTATION: "x"}),
         make_pod("proxy-1", owner="DaemonSet", owner_name="proxy", namespace="kube-system"),
         make_pod("cache-1", volumes=[{"name": "scratch", "emptyDir": {}}]),
         make_pod("bare", owner=None),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.kubeforge.cluster.plugins.module_utils import node as node_utils
+from ansible_collections.kubeforge.cluster.plugins.module_utils import pods as pod_utils
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
 MASTER = {"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}
@@ -116,15 +117,15 @@ def test_select_nodes_all_and_nothing_selected(fake):
 
 def test_selector_matches():
     labels = {"app": "web", "tier": "front"}
-    assert node_utils.selector_matches({}, labels)
-    assert node_utils.selector_matches({"matchLabels": {"app": "web"}}, labels)
-    assert not node_utils.selector_matches({"matchLabels": {"app": "db"}}, labels)
-    assert not node_utils.selector_matches(None, labels)
+    assert pod_utils.selector_matches({}, labels)
+    assert pod_utils.selector_matches({"matchLabels": {"app": "web"}}, labels)
+    assert not pod_utils.selector_matches({"matchLabels": {"app": "db"}}, labels)
+    assert not pod_utils.selector_matches(None, labels)
     expressions = [
         {"key": "tier", "operator": "In", "values": ["front", "back"]},
         {"key": "app", "operator": "NotIn", "values": ["db"]},
         {"key": "app", "operator": "Exists"},
         {"key": "canary", "operator": "DoesNotExist"},
     ]
-    assert node_utils.selector_matches({"matchExpressions": expressions}, labels)
-    assert not node_utils.selector_matches({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}, labels)
+    assert pod_utils.selector_matches({"matchExpressions": expressions}, labels)
+    assert not pod_utils.selector_matches({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}, labels)
