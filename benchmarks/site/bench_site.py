@@ -195,6 +195,8 @@ def molecule(*args):
         ANSIBLE_ROLES_PATH=str(REPO / "roles"),
         ANSIBLE_HOME=str(REPO / ".cache" / "ansible"),
         XDG_CACHE_HOME=str(REPO / ".cache" / "xdg"),
+        ANSIBLE_ASYNC_DIR=str(REPO / ".cache" / "ansible" / "async"),
+        KUBECACHEDIR=str(REPO / ".cache" / "kube"),
     )
     print("+ molecule", *args, flush=True)
     return subprocess.run(["molecule", *args, "-s", "cluster"], cwd=REPO, env=env, check=False).returncode
@@ -257,7 +259,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kubeforge-bench-site-") as workdir:
         variants = [variant_from(spec, args.env, workdir) for spec in args.collection or ["this="]]
         try:
-            if use_molecule and (molecule("create") or molecule("prepare")):
+            # destroy first: containers of the same names left by an interrupted run would make create fail.
+            if use_molecule and (molecule("destroy") or molecule("create") or molecule("prepare")):
                 sys.exit("bench_site: molecule create/prepare failed")
             inventories = args.inventory or [molecule_inventory()]
             results = benchmark(args, variants, inventories, extra, workdir)
