@@ -108,3 +108,18 @@ def test_kernel_parameter_files_follow_sysctl_names(ansible_playbook):
         "/proc/sys/net/ipv4/ip_forward",
         "/proc/sys/net/ipv4/conf/eth0.100/forwarding",
     ]
+
+
+def test_apt_does_not_run_when_dpkg_lists_every_package_installed(ansible_playbook):
+    """host_prep's base packages on a Debian controller: dpkg-query answers, apt is skipped (installed: coreutils,
+    dpkg); a name dpkg does not know would leave the decision to apt (not run here: it would touch this machine)."""
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "packages-Debian"}}
+    run = ansible_playbook(
+        [task],
+        check=True,
+        extra_vars={"host_prep_os_packages": ["coreutils"], "host_prep_extra_packages": ["dpkg"]},
+    )
+    assert run.rc == 0, run.stdout
+    query = run.task("kubeforge.cluster.host_prep : Find the base packages that are not installed (dpkg)")
+    assert query.result["stdout_lines"] == ["coreutils installed", "dpkg installed"]
+    assert run.task("kubeforge.cluster.host_prep : Install the base packages (apt)").result.get("skipped") is True
