@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import re
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -244,3 +247,34 @@ def test_bad_input_is_refused(ansible_playbook, tmp_path, cluster, host):
     assert run.rc != 0
     assert run.task("Check the hosts").msg.startswith("health_hosts 'no-such-host' matches no host of the inventory")
     assert not any(task.name == "Read the nodes" for task in run.tasks)
+
+
+def test_control_plane_findings(ansible_playbook, tmp_path, cluster, host):
+    # A kube-apiserver manifest whose address does not answer, and a two-day-old etcd snapshot.
+    kubernetes = tmp_path / "kubernetes"
+    (kubernetes / "manifests").mkdir(parents=True)
+    (kubernetes / "pki").mkdir()
+    (kubernetes / "pki" / "ca.crt").write_text("")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = ["kube-apiserver", "--advertise-address=127.0.0.1", f"--secure-port={port}"]
+    manifest = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "a", "command": command}]}}
+    (kubernetes / "manifests" / "kube-apiserver.yaml").write_text(json.dumps(manifest))
+    snapshots = tmp_path / "snapshots"
+    snapshots.mkdir()
+    old = snapshots / "etcd-localhost-20261203T000000Z.db"
+    old.write_text("snapshot")
+    stamp = time.time() - 48 * 3600
+    os.utime(old, (stamp, stamp))
+    extra = {
+        "etcd_kubernetes_dir": str(kubernetes),
+        "etcd_snapshot_dir": str(snapshots),
+        "health_readyz_timeout": 2,
+    }
+    run = _run(ansible_playbook, tmp_path, cluster, host, extra_vars=extra)
+    assert run.rc == 0, run.stdout[-3000:]
+    findings = _findings(run)
+    assert [f[:2] for f in findings] == [["critical", "Host/localhost"], ["warning", "etcd"]], findings
+    assert findings[0][2].startswith("/readyz not ready: "), findings
+    assert re.fullmatch(r"newest snapshot 48\.[01] h old, on localhost", findings[1][2]), findings
