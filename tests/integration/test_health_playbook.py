@@ -1,11 +1,19 @@
-"""playbooks/health.yml against kubesim (issue 15 item 1, the part built so far): a clean cluster reports nothing
-above "info"; injected drift - a node under memory pressure with another kubelet version, a crash-looping pod in
-kube-system, a PodDisruptionBudget that allows no disruption - is reported exactly, worst first; the run changes
-nothing (check mode gives the same report); health.json/health.md are written; health_fail_at fails the play."""
+"""playbooks/health.yml against kubesim and the kubeadm/kubelet doubles on localhost (issue 15 item 1): a clean
+cluster reports nothing above "info"; injected drift - a node under memory pressure with another kubelet version, a
+crash-looping pod in kube-system, a PodDisruptionBudget that allows no disruption, a kubelet binary of another
+version, a kubeadm certificate expiring in 5 days plus an expired one, a kubelet certificate expiring in 5 days - is
+reported exactly, worst first; the run changes nothing (check mode gives the same report); health.json/health.md are
+written; health_fail_at fails the play. The hosts' drift probe (sysctl, containerd, kubeadm config) needs hosts: the
+Molecule cluster scenario (extensions/molecule/cluster/side_effect.yml)."""
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
+import re
+import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -19,6 +27,63 @@ PLAYBOOK = REPO / "playbooks" / "health.yml"
 VERSION = "v1.37.0"  # what kubesim's simulated kubelets report
 MERGE = "application/merge-patch+json"
 SHOW = "Show the findings, worst first"
+DOUBLES = REPO / "tests" / "doubles"
+SEVERITIES = ["critical", "warning", "info"]
+
+
+def _double(bin_dir, name, version):
+    target = bin_dir / name
+    target.write_text((DOUBLES / name).read_text().replace("@VERSION@", version))
+    target.chmod(0o755)
+    return str(target)
+
+
+def _certificate(path, days):
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=system:node:test",
+            "-days",
+            str(days),
+            "-keyout",
+            str(path) + ".key",
+            "-out",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A control plane's binaries and files: the kubelet and kubeadm doubles (kubeadm's files under its own root) and
+    the kubelet's certificates (a year left)."""
+    root, bin_dir, pki = tmp_path / "root", tmp_path / "bin", tmp_path / "kubelet-pki"
+    for directory in (root / "etc" / "kubernetes" / "pki", bin_dir, pki):
+        directory.mkdir(parents=True)
+    (root / "etc" / "kubernetes" / "pki" / "ca.crt").write_text("test double CA\n")
+    _certificate(pki / "kubelet-client-current.pem", 365)
+    _certificate(pki / "kubelet.crt", 365)
+    version = VERSION.lstrip("v")
+    return {
+        "root": root,
+        "bin": bin_dir,
+        "pki": pki,
+        "vars": {
+            "health_kubelet_path": _double(bin_dir, "kubelet", version),
+            "health_kubeadm_path": _double(bin_dir, "kubeadm", version),
+            "health_kubelet_pki_dir": str(pki),
+            "health_drift": False,
+        },
+        "env": {"KUBEADM_DOUBLE_ROOT": str(root), "KUBEADM_DOUBLE_VERSION": version},
+    }
 
 
 def _post(server, path, body):
@@ -40,20 +105,22 @@ def cluster(apiserver_factory):
     return server
 
 
-def _run(ansible_playbook, tmp_path, server, **options):
+def _run(ansible_playbook, tmp_path, server, host, **options):
     extra = {
         "health_kubeconfig": str(server.kubeconfig),
         "health_become": False,
         "health_kubernetes_version": VERSION,
         "health_report_dir": str(tmp_path / "report"),
+        **host["vars"],
         **options.pop("extra_vars", {}),
     }
     (tmp_path / "report").mkdir(exist_ok=True)
-    return ansible_playbook(PLAYBOOK, groups=["control_plane"], extra_vars=extra, **options)
+    return ansible_playbook(PLAYBOOK, groups=["control_plane"], extra_vars=extra, env=host["env"], **options)
 
 
-def _findings(run):
-    return [line.split(" ", 2) for line in run.task(SHOW).result["msg"] if line != "no findings"]
+def _findings(run, above_info=True):
+    lines = [line.split(" ", 2) for line in run.task(SHOW).result["msg"] if line != "no findings"]
+    return [line for line in lines if line[0] != "info"] if above_info else lines
 
 
 def _wait_pdb_blocked(server, path):
@@ -66,16 +133,35 @@ def _wait_pdb_blocked(server, path):
     raise AssertionError(f"the PDB never settled: {pdb.get('status')}")
 
 
-def test_clean_cluster_reports_nothing_above_info(ansible_playbook, tmp_path, cluster):
-    run = _run(ansible_playbook, tmp_path, cluster, extra_vars={"health_fail_at": "warning"})
+def test_clean_cluster_reports_nothing_above_info(ansible_playbook, tmp_path, cluster, host):
+    run = _run(ansible_playbook, tmp_path, cluster, host, extra_vars={"health_fail_at": "warning"})
     assert run.rc == 0, run.stdout[-3000:]
     assert _findings(run) == []
     assert not any(task.changed for task in run.tasks if task.name != "Write health.json and health.md")
     report = json.loads((tmp_path / "report" / "health.json").read_text())
-    assert report == {"worst": None, "findings": []}
+    assert report["worst"] == "info"
+    # What a clean cluster still says: no snapshot taken, this control plane has no manifest to find /readyz in, and
+    # the kubelet's certificates' expiry.
+    assert {(f["object"], f["message"].split(",")[0]) for f in report["findings"]} == {
+        ("etcd", "no etcd snapshot on the control planes (kubeforge.cluster.etcd_backup)"),
+        ("Host/localhost", "/readyz not read: no kube-apiserver manifest with --advertise-address and --secure-port"),
+        ("Host/localhost/kubelet-client-current.pem", "expires in 364 days"),
+        ("Host/localhost/kubelet.crt", "expires in 364 days"),
+    }
 
 
-def test_drift_is_reported_worst_first(ansible_playbook, tmp_path, cluster):
+def test_drift_is_reported_worst_first(ansible_playbook, tmp_path, cluster, host):
+    # The host: a kubelet binary of another version, a kubeadm certificate expiring in 5 days and one expired, and a
+    # kubelet client certificate expiring in 5 days.
+    host["vars"]["health_kubelet_path"] = _double(host["bin"], "kubelet", "1.36.9")
+    soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=5, hours=1)
+    gone = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
+    state = host["root"] / "var" / "lib" / "kubeadm-double"
+    state.mkdir(parents=True)
+    (state / "certs.json").write_text(
+        json.dumps({"expires": {"apiserver": soon.isoformat(), "front-proxy-client": gone.isoformat()}})
+    )
+    _certificate(host["pki"] / "kubelet-client-current.pem", 5)
     # A node under memory pressure whose kubelet reports another version.
     status = {
         "status": {
@@ -106,7 +192,7 @@ def test_drift_is_reported_worst_first(ansible_playbook, tmp_path, cluster):
     _wait_pdb_blocked(cluster, "/apis/policy/v1/namespaces/default/poddisruptionbudgets/web")
 
     def settled():
-        run = _run(ansible_playbook, tmp_path, cluster)
+        run = _run(ansible_playbook, tmp_path, cluster, host)
         assert run.rc == 0, run.stdout[-3000:]
         return _findings(run)
 
@@ -116,15 +202,23 @@ def test_drift_is_reported_worst_first(ansible_playbook, tmp_path, cluster):
             break
         findings = settled()
     severities = [f[0] for f in findings]
-    assert severities == sorted(severities, key=["critical", "warning", "info"].index), findings
+    assert severities == sorted(severities, key=SEVERITIES.index), findings
     objects = {(f[0], f[1]) for f in findings}
     dns_pod = next(f[1] for f in findings if f[1].startswith("Pod/kube-system/dns-"))
     assert objects == {
         ("critical", dns_pod),
+        ("critical", "Certificate/localhost/front-proxy-client"),
+        ("warning", "Certificate/localhost/apiserver"),
+        ("warning", "Host/localhost/kubelet-client-current.pem"),
+        ("warning", "Host/localhost"),
         ("warning", "Node/node-1"),
         ("warning", "PodDisruptionBudget/default/web"),
     }, findings
     messages = {f[2] for f in findings}
+    assert "kubelet binary v1.36.9, the inventory says v1.37.0" in messages
+    assert any(m.startswith("expires in 5 days (") for m in messages), messages
+    assert any(m.startswith("expired (") for m in messages), messages
+    assert any(m.startswith("expires in 4 days, ") or m.startswith("expires in 5 days, ") for m in messages), messages
     assert "not Ready (CrashLoopBackOff)" in messages
     assert "MemoryPressure (KubeletHasInsufficientMemory)" in messages
     assert "kubelet v1.36.4, the cluster is v1.37.0" in messages
@@ -134,17 +228,53 @@ def test_drift_is_reported_worst_first(ansible_playbook, tmp_path, cluster):
     assert report["worst"] == "critical"
     assert "| critical | workloads |" in (tmp_path / "report" / "health.md").read_text()
 
-    again = _run(ansible_playbook, tmp_path, cluster)
+    again = _run(ansible_playbook, tmp_path, cluster, host)
     assert not any(task.changed for task in again.tasks), "a second run with the same findings changed something"
-    check = _run(ansible_playbook, tmp_path, cluster, check=True)
-    assert _findings(check) == _findings(again)
+    check = _run(ansible_playbook, tmp_path, cluster, host, check=True)
+    assert not any(task.changed for task in check.tasks)
+    assert _findings(check, above_info=False) == _findings(again, above_info=False)
 
-    failing = _run(ansible_playbook, tmp_path, cluster, extra_vars={"health_fail_at": "warning"})
+    failing = _run(ansible_playbook, tmp_path, cluster, host, extra_vars={"health_fail_at": "warning"})
     assert failing.rc != 0
-    assert failing.task("Fail at the chosen severity").msg.startswith("4 finding(s) at or above warning: ")
+    assert failing.task("Fail at the chosen severity").msg.startswith("8 finding(s) at or above warning: ")
 
 
-def test_bad_severity_is_refused(ansible_playbook, tmp_path, cluster):
-    run = _run(ansible_playbook, tmp_path, cluster, extra_vars={"health_fail_at": "severe"})
+def test_bad_input_is_refused(ansible_playbook, tmp_path, cluster, host):
+    run = _run(ansible_playbook, tmp_path, cluster, host, extra_vars={"health_fail_at": "severe"})
     assert run.rc != 0
     assert run.task("Check the request").msg == "health_fail_at must be one of critical, warning, info (is 'severe')."
+    run = _run(ansible_playbook, tmp_path, cluster, host, extra_vars={"health_hosts": "no-such-host"})
+    assert run.rc != 0
+    assert run.task("Check the hosts").msg.startswith("health_hosts 'no-such-host' matches no host of the inventory")
+    assert not any(task.name == "Read the nodes" for task in run.tasks)
+
+
+def test_control_plane_findings(ansible_playbook, tmp_path, cluster, host):
+    # A kube-apiserver manifest whose address does not answer, and a two-day-old etcd snapshot.
+    kubernetes = tmp_path / "kubernetes"
+    (kubernetes / "manifests").mkdir(parents=True)
+    (kubernetes / "pki").mkdir()
+    (kubernetes / "pki" / "ca.crt").write_text("")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = ["kube-apiserver", "--advertise-address=127.0.0.1", f"--secure-port={port}"]
+    manifest = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "a", "command": command}]}}
+    (kubernetes / "manifests" / "kube-apiserver.yaml").write_text(json.dumps(manifest))
+    snapshots = tmp_path / "snapshots"
+    snapshots.mkdir()
+    old = snapshots / "etcd-localhost-20261203T000000Z.db"
+    old.write_text("snapshot")
+    stamp = time.time() - 48 * 3600
+    os.utime(old, (stamp, stamp))
+    extra = {
+        "etcd_kubernetes_dir": str(kubernetes),
+        "etcd_snapshot_dir": str(snapshots),
+        "health_readyz_timeout": 2,
+    }
+    run = _run(ansible_playbook, tmp_path, cluster, host, extra_vars=extra)
+    assert run.rc == 0, run.stdout[-3000:]
+    findings = _findings(run)
+    assert [f[:2] for f in findings] == [["critical", "Host/localhost"], ["warning", "etcd"]], findings
+    assert findings[0][2].startswith("/readyz not ready: "), findings
+    assert re.fullmatch(r"newest snapshot 48\.[01] h old, on localhost", findings[1][2]), findings
