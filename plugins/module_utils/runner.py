@@ -35,7 +35,7 @@ class ModuleSpec:
         run_module(AnsibleModule(**self.options), self.logic, api=self.api)
 
 
-def run_logic(module: Any, logic: Callable, client: ApiClient = None) -> dict:
+def run_logic(module: Any, logic: Callable, client: ApiClient | None = None) -> dict:
     """Return ``logic(module, client)``; without ``client``, build one from the module's options and close it after."""
     if not HAS_YAML:
         raise KubeforgeError(missing_required_lib("PyYAML"))

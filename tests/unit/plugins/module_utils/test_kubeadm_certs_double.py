@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ansible_collections.kubeforge.cluster.plugins.module_utils import kubeadm, kubeadm_certs
 
-DOUBLE = Path(__file__).resolve().parents[3] / "tests" / "doubles" / "kubeadm"
+DOUBLE = Path(__file__).resolve().parents[4] / "tests" / "doubles" / "kubeadm"
 DOUBLE_DAYS_LEFT = 65  # the double's certificates were issued 300 days ago for 365 days
 # kubeadm's certificate list (cmd/kubeadm/app/phases/certs/renewal, as `certs check-expiration` prints it); CAs are
 # never due for renewal.

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 # `make setup` links the working tree under .venv/collections as ansible_collections/kubeforge/cluster.
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".venv" / "collections"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[5] / ".venv" / "collections"))
 KubeforgeError = importlib.import_module(
     "ansible_collections.kubeforge.cluster.plugins.module_utils.errors"
 ).KubeforgeError

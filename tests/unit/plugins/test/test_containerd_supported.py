@@ -10,7 +10,7 @@ from ansible_collections.kubeforge.cluster.plugins.test import containerd_suppor
 
 containerd_supported = plugin.containerd_supported
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
+ROOT = pathlib.Path(__file__).resolve().parents[4]
 ROLE_VARS = yaml.safe_load((ROOT / "roles" / "containerd" / "vars" / "main.yml").read_text())
 SUPPORT = ROLE_VARS["containerd_kubernetes_support"]
 PAUSE = ROLE_VARS["containerd_pause_versions"]

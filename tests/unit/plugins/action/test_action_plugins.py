@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import pathlib
 
-ACTION = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "action"
+ACTION = pathlib.Path(__file__).resolve().parents[4] / "plugins" / "action"
 SHARED = "resource_info.py"
 # resource's own plugin reads src/template on the controller: the one action plugin with more to do.
 OWN_FILES = {"resource.py", SHARED}

@@ -20,7 +20,7 @@ import pytest
 from ansible_collections.kubeforge.cluster.plugins.module_utils import kubeadm
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
-DOUBLE = Path(__file__).resolve().parents[3] / "tests" / "doubles" / "kubeadm"
+DOUBLE = Path(__file__).resolve().parents[4] / "tests" / "doubles" / "kubeadm"
 SECRET_REFUSED = 2  # the double's exit code for a secret on its command line
 
 
