@@ -56,6 +56,7 @@ LOCAL_ACTIONS = {
     "meta",
     "set_fact",
     "set_stats",
+    "validate_argument_spec",
 }
 
 
