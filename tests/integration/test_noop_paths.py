@@ -7,6 +7,7 @@ plugin) and host_prep's one read of the kernel parameters (instead of a slurp pe
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 LINK = "kubeforge.cluster.cni_plugins : Link each plugin that no other package installed there"
@@ -158,3 +159,23 @@ def test_check_mode_still_refuses_an_initialised_cluster_that_does_not_answer(ap
     run = _init(ansible_playbook, kubeconfig)
     assert run.rc != 0
     assert "exists (the cluster was initialised) but the API server" in " ".join(run.stdout.split())
+
+
+def test_check_mode_runs_the_port_check(ansible_playbook):
+    """host_prep's preflight in --check: the listening ports are read (the listing was skipped in check mode, so a
+    busy port passed --check and failed the real run)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        tasks = [
+            {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "hardware", "network"]}},
+            {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "preflight"}},
+        ]
+        checks = ("cpus", "memory", "unique_mac", "unique_product_uuid")
+        preflight = {"ports": "fail", **dict.fromkeys(checks, "ignore")}
+        run = ansible_playbook(
+            tasks, check=True, extra_vars={"host_prep_preflight": preflight, "host_prep_preflight_ports": [port]}
+        )
+    assert run.rc != 0
+    assert f"TCP ports in use: {port}" in run.stdout
