@@ -56,6 +56,7 @@ LOCAL_ACTIONS = {
     "meta",
     "set_fact",
     "set_stats",
+    "validate_argument_spec",
 }
 
 
@@ -251,6 +252,7 @@ def main():
     parser.add_argument("--molecule", action="store_true", help="create, use and destroy the cluster scenario's hosts")
     parser.add_argument("--first-run", action="store_true", help="run site.yml once first (first collection)")
     parser.add_argument("--runs", type=int, default=1, help="no-op/check/floor rounds per collection (default 1)")
+    parser.add_argument("--modes", default="noop,check,floor", help="which of noop,check,floor to run (floor: noop)")
     parser.add_argument("--keep", action="store_true", help="--molecule: leave the hosts (molecule destroy later)")
     parser.add_argument("--json", help="write every number (and each run's task list) to this file")
     args = parser.parse_args()
@@ -281,10 +283,15 @@ def benchmark(args, variants, inventories, extra, workdir):
         results["first_run"]["label"] = variants[0]["label"]
     for _ in range(args.runs):
         for variant in variants:
-            noop = measure(variant, "noop", inventories, extra)
-            check = measure(variant, "check", inventories, extra, check=True)
-            floor = run_floor(variant, noop, inventories, workdir) if noop.get("rows") else {"ok": False}
-            for name, run in (("noop", noop), ("check", check), ("floor", floor)):
+            runs = {}
+            if "noop" in args.modes or "floor" in args.modes:
+                runs["noop"] = measure(variant, "noop", inventories, extra)
+            if "check" in args.modes:
+                runs["check"] = measure(variant, "check", inventories, extra, check=True)
+            if "floor" in args.modes:
+                noop = runs["noop"]
+                runs["floor"] = run_floor(variant, noop, inventories, workdir) if noop.get("rows") else {"ok": False}
+            for name, run in runs.items():
                 results["runs"].setdefault(f"{variant['label']}/{name}", []).append(run)
     return results
 

@@ -7,6 +7,8 @@ plugin) and host_prep's one read of the kernel parameters (instead of a slurp pe
 from __future__ import annotations
 
 import os
+import socket
+import sys
 
 LINK = "kubeforge.cluster.cni_plugins : Link each plugin that no other package installed there"
 LIST = "kubeforge.cluster.cni_plugins : List what the plugin directory already holds"
@@ -123,3 +125,57 @@ def test_apt_does_not_run_when_dpkg_lists_every_package_installed(ansible_playbo
     query = run.task("kubeforge.cluster.host_prep : Find the base packages that are not installed (dpkg)")
     assert query.result["stdout_lines"] == ["coreutils installed", "dpkg installed"]
     assert run.task("kubeforge.cluster.host_prep : Install the base packages (apt)").result.get("skipped") is True
+
+
+def _init(ansible_playbook, kubeconfig):
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.control_plane", "tasks_from": "init"}}
+    kubectl = os.path.join(os.path.dirname(sys.executable), "kubectl")
+    return ansible_playbook(
+        [task],
+        check=True,
+        extra_vars={
+            "control_plane_admin_conf": str(kubeconfig),
+            "control_plane_kubectl_path": kubectl,
+            "control_plane_kubeadm_path": "/nonexistent/kubeadm",
+            "ansible_become": False,
+        },
+    )
+
+
+def test_check_mode_asks_a_running_api_server_and_does_not_init(apiserver_factory, ansible_playbook):
+    """site.yml --check on a healthy cluster: the readiness read runs in check mode (it was skipped, and the next
+    check refused the healthy cluster); kubeadm init is not planned."""
+    server = apiserver_factory()
+    run = _init(ansible_playbook, server.kubeconfig)
+    assert run.rc == 0, run.stdout
+    assert run.task("kubeforge.cluster.control_plane : Ask the API server whether it is ready").result["rc"] == 0
+    assert run.task("kubeforge.cluster.control_plane : Run kubeadm init").result.get("skipped") is True
+
+
+def test_check_mode_still_refuses_an_initialised_cluster_that_does_not_answer(apiserver_factory, ansible_playbook):
+    server = apiserver_factory()
+    kubeconfig = server.kubeconfig
+    server.stop_apiserver()  # connections refused, as from a stopped kube-apiserver
+    run = _init(ansible_playbook, kubeconfig)
+    assert run.rc != 0
+    assert "exists (the cluster was initialised) but the API server" in " ".join(run.stdout.split())
+
+
+def test_check_mode_runs_the_port_check(ansible_playbook):
+    """host_prep's preflight in --check: the listening ports are read (the listing was skipped in check mode, so a
+    busy port passed --check and failed the real run)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        tasks = [
+            {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "hardware", "network"]}},
+            {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "preflight"}},
+        ]
+        checks = ("cpus", "memory", "unique_mac", "unique_product_uuid")
+        preflight = {"ports": "fail", **dict.fromkeys(checks, "ignore")}
+        run = ansible_playbook(
+            tasks, check=True, extra_vars={"host_prep_preflight": preflight, "host_prep_preflight_ports": [port]}
+        )
+    assert run.rc != 0
+    assert f"TCP ports in use: {port}" in run.stdout

@@ -64,6 +64,16 @@ def test_offline_mirrors_pass_without_restating_them(tmp_path, server):
     assert "https://registry.k8s.io" not in run.stdout
 
 
+def test_check_mode_probes_too(tmp_path, server):
+    """Issue 18: site.yml --check on a reachable mirror passes the preflight (uri was skipped in check mode, so
+    every source counted as unreachable); an unreachable one still stops it."""
+    run = _run(_inventory(tmp_path, extra=_offline(server)), "--tags", "preflight", "--check")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{server}/registry/v2/" in run.stdout
+    run = _run(_inventory(tmp_path, extra=_offline(server, files="nothing-here")), "--tags", "preflight", "--check")
+    _assert_stopped_early(run, "preflight: Kubernetes package source unreachable from kube-master", "answered 404")
+
+
 def test_a_registry_asking_for_a_token_is_reachable(tmp_path, server):
     run = _run(_inventory(tmp_path, extra=_offline(server, registry="token-registry")), "--tags", "preflight")
     assert run.returncode == 0, run.stdout + run.stderr
