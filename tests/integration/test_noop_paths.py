@@ -1,7 +1,8 @@
 """The roles' cheap no-op paths (issue 18) find the same drift as the per-item tasks they replaced.
 
 Run on localhost against files in tmp_path: cni_plugins' one listing of the plugin directory (instead of a stat per
-plugin) and host_prep's one read of the kernel parameters (instead of a slurp per parameter).
+plugin), host_prep's one read of the kernel parameters (instead of a slurp per parameter) and dpkg before apt; and
+the reads that --check now runs too (control_plane's API server readiness, host_prep's listening ports).
 """
 
 from __future__ import annotations
