@@ -167,7 +167,7 @@ def floor_playbook(rows, hosts):
 
 
 def variant_from(spec, envs, workdir):
-    label, _, root = spec.partition("=")
+    label, root = spec.split("=", 1) if "=" in spec else (spec, "")
     root_path = Path(root or REPO).resolve()
     link_dir = Path(workdir) / label / "ansible_collections" / "kubeforge"
     link_dir.mkdir(parents=True)
@@ -182,9 +182,9 @@ def variant_from(spec, envs, workdir):
         "ANSIBLE_NOCOLOR": "1",
     }
     for item in envs:
-        owner, _, assignment = item.partition(":")
+        owner, assignment = item.split(":", 1) if ":" in item else (item, "")
         if owner == label:
-            name, _, value = assignment.partition("=")
+            name, value = assignment.split("=", 1) if "=" in assignment else (assignment, "")
             env[name] = value
     return {"label": label, "root": str(root_path), "env": env}
 
@@ -281,7 +281,7 @@ def benchmark(args, variants, inventories, extra, workdir):
     if args.first_run:
         results["first_run"] = measure(variants[0], "first", inventories, extra)
         results["first_run"]["label"] = variants[0]["label"]
-    for _ in range(args.runs):
+    for _round in range(args.runs):
         for variant in variants:
             runs = {}
             if "noop" in args.modes or "floor" in args.modes:
