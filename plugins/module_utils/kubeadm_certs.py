@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
+from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeadm import KubeadmCli
 
-if TYPE_CHECKING:
-    from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeadm import KubeadmCli
+# Options of kubeforge.cluster.kubeadm_certs (documented in plugins/modules/kubeadm_certs.yml).
+CERTS_ARG_SPEC = {
+    "kubeadm_path": {"type": "str", "default": "kubeadm"},
+    "kubeconfig": {"type": "path", "default": "/etc/kubernetes/admin.conf"},
+    "renew_days": {"type": "int", "default": 30},
+}
 
 DAY = 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": DAY, "y": 365 * DAY}
@@ -164,3 +169,8 @@ def check_expiration(module: Any, cli: KubeadmCli) -> dict:
     result = summarize(parse_expiration(output), module.params["renew_days"])
     result["changed"] = False
     return result
+
+
+def certs_report(module: Any) -> dict:
+    """Runner of the kubeforge.cluster.kubeadm_certs module: ``check_expiration`` with the module's kubeadm."""
+    return check_expiration(module, KubeadmCli(module, module.params["kubeadm_path"], module.params["kubeconfig"]))

@@ -5,26 +5,15 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
-from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeadm import KubeadmCli
-from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeadm_certs import check_expiration
+from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeadm_certs import CERTS_ARG_SPEC, certs_report
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec
 
-ARGUMENT_SPEC = {
-    "kubeadm_path": {"type": "str", "default": "kubeadm"},
-    "kubeconfig": {"type": "path", "default": "/etc/kubernetes/admin.conf"},
-    "renew_days": {"type": "int", "default": 30},
-}
+# What the module is: a command on the host (kubeadm), no Kubernetes API client.
+SPEC = ModuleSpec(certs_report, api=False, argument_spec=CERTS_ARG_SPEC)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        cli = KubeadmCli(module, module.params["kubeadm_path"], module.params["kubeconfig"])
-        result = check_expiration(module, cli)
-    except KubeforgeError as exc:
-        module.fail_json(msg=str(exc), **exc.to_result())
-    module.exit_json(**result)
+    SPEC.main()
 
 
 if __name__ == "__main__":

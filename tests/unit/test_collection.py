@@ -60,3 +60,12 @@ def test_every_api_module_has_an_in_process_action_plugin():
         assert path.is_file(), f"{name} has no action plugin"
         assert "ApiAction" in path.read_text(), f"plugins/action/{name}.py does not build on ApiAction"
         assert re.search(r"^SPEC = ModuleSpec\(", (ROOT / "plugins" / "modules" / f"{name}.py").read_text(), re.M)
+
+
+def test_every_module_runs_through_the_common_runner():
+    """API and host modules alike: the spec is data (SPEC = ModuleSpec(...)) and main() is SPEC.main()."""
+    for name in MODULES:
+        text = (ROOT / "plugins" / "modules" / f"{name}.py").read_text()
+        assert re.search(r"^SPEC = ModuleSpec\(", text, re.M), f"{name} declares no SPEC"
+        assert re.search(r"^def main\(\):\n    SPEC\.main\(\)$", text, re.M), f"{name}: main() is not SPEC.main()"
+        assert "AnsibleModule(" not in text, f"{name} builds its own AnsibleModule"
