@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -210,3 +214,69 @@ def test_refused_credentials_stop_before_anything_is_pushed(built, user_registry
     assert not [r for r in user_registry.requests()[len(before) :] if not r.startswith("HEAD")]
     assert not (tmp_path / "www").exists()
     assert "wrong-password" not in run.output
+
+
+@pytest.fixture
+def containerd(tmp_path):
+    """A private instance of Debian's containerd (CRI off) on its own socket; ctr finds it via CONTAINERD_ADDRESS."""
+    root = tmp_path / "containerd"
+    root.mkdir()
+    socket = root / "containerd.sock"
+    config = root / "config.toml"
+    config.write_text(
+        f'version = 2\nroot = "{root}/root"\nstate = "{root}/state"\n'
+        f'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "{socket}"\n'
+    )
+    with open(root / "log", "wb") as log:
+        proc = subprocess.Popen(["/usr/bin/containerd", "--config", str(config)], stdout=log, stderr=log)
+    env = {"CONTAINERD_ADDRESS": str(socket), "CONTAINERD_SNAPSHOTTER": "native"}
+    for _ in range(100):
+        if (
+            subprocess.run(["ctr", "version"], env=dict(os.environ, **env), capture_output=True, check=False).returncode
+            == 0
+        ):
+            break
+        time.sleep(0.1)
+    yield env
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_import_into_containerd_without_a_registry(built, containerd, ansible_playbook, tmp_path):
+    """Mode (b) on localhost as the only node, against the real containerd 1.6 and its ctr."""
+    bundle = _copy(built[0], tmp_path)
+    extra = {
+        "bundle_dir": str(bundle),
+        "bundle_import_node_dir": str(tmp_path / "node"),
+        "bundle_import_vars_file": str(tmp_path / "site-vars.yml"),
+    }
+    first = ansible_playbook(IMPORT, extra_vars=extra, groups=["nodes"], env=containerd)
+    assert first.rc == 0, first.stdout
+    assert first.task("Import the images containerd lacks").changed
+    listing = subprocess.run(
+        ["ctr", "-n", "k8s.io", "images", "ls"],
+        env=dict(os.environ, **containerd),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for image in _manifest(bundle)["images"]:
+        assert re.search(rf"^{re.escape(image['name'])}\s+\S+\s+{image['bundle_digest']}\s", listing, re.M), listing
+    assert (tmp_path / "node/files/release/v1.37.1/bin/linux/arm64/kubeadm").is_file()
+    site = (tmp_path / "site-vars.yml").read_text()
+    assert f"kube_packages_mirror_url: file://{tmp_path}/node/files\n" in site
+    assert "containerd_sandbox_image: registry.k8s.io/pause:" in site
+
+    second = ansible_playbook(IMPORT, extra_vars=extra, groups=["nodes"], env=containerd)
+    assert second.rc == 0, second.stdout
+    assert [t.name for t in second.tasks if t.changed] == []
+
+
+def test_check_mode_reports_what_would_be_fetched_and_writes_nothing(built, standins, ansible_playbook, tmp_path):
+    fresh = ansible_playbook(BUNDLE, extra_vars=standins.extra_vars(tmp_path / "new", ARCHES), check=True)
+    assert fresh.rc == 0, fresh.stdout
+    assert fresh.task("Download and verify every file and image").changed
+    assert not (tmp_path / "new").exists()
+    complete = ansible_playbook(BUNDLE, extra_vars=standins.extra_vars(built[0], ARCHES), check=True)
+    assert complete.rc == 0, complete.stdout
+    assert complete.task("Download and verify every file and image").result["fetched"] == []
