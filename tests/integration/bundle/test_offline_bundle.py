@@ -230,7 +230,7 @@ def containerd(tmp_path):
     with open(root / "log", "wb") as log:
         proc = subprocess.Popen(["/usr/bin/containerd", "--config", str(config)], stdout=log, stderr=log)
     env = {"CONTAINERD_ADDRESS": str(socket), "CONTAINERD_SNAPSHOTTER": "native"}
-    for _ in range(100):
+    for _attempt in range(100):
         if (
             subprocess.run(["ctr", "version"], env=dict(os.environ, **env), capture_output=True, check=False).returncode
             == 0
