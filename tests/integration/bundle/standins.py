@@ -32,8 +32,8 @@ import urllib.request
 import warnings
 from pathlib import Path
 
-import jinja2
 import yaml
+from ansible.template import Templar, trust_as_template
 from ansible_collections.kubeforge.cluster.plugins.module_utils import registry as reg
 from ansible_collections.kubeforge.cluster.plugins.module_utils.registry_layout import Layout, push
 
@@ -50,6 +50,8 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 ROLE_DEFAULTS = ("control_plane", "cni", "addons", "cni_plugins", "containerd", "kube_packages")
+CONTAINERD_TABLES = "roles/containerd/vars/main.yml"
+ARTIFACTS = "playbooks/vars/artifacts.yml"
 
 
 def free_port():
@@ -212,23 +214,32 @@ def seed_images(registry, names, workdir):
     return digests
 
 
+def _trusted(data):
+    """YAML read as Ansible reads a vars file: every string may be a template."""
+    if isinstance(data, str):
+        return trust_as_template(data)
+    if isinstance(data, dict):
+        return {key: _trusted(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_trusted(value) for value in data]
+    return data
+
+
+def _load(relative):
+    return _trusted(yaml.safe_load((REPO / relative).read_text()))
+
+
 def table(overrides=None):
-    """The artifact table rendered for the role defaults (and ``overrides``): (files, image references)."""
+    """The artifact table rendered as bundle.yml renders it, by Ansible's own templating (filters such as
+    regex_replace, defaults built from other defaults) over the role defaults, the containerd role's tables (the
+    pause tag) and ``overrides``: (files, image references, the table's raw file entries)."""
     values = {}
-    for role in ROLE_DEFAULTS:
-        values.update(yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text()))
+    for relative in [f"roles/{role}/defaults/main.yml" for role in ROLE_DEFAULTS] + [CONTAINERD_TABLES]:
+        values.update(_load(relative))
     values.update({"artifacts_file_base_url": "https://dl.k8s.io"}, **(overrides or {}))
-    raw = yaml.safe_load((REPO / "playbooks" / "vars" / "artifacts.yml").read_text())
-    env = jinja2.Environment()
-
-    def render(text):
-        return env.from_string(text).render(**values)
-
-    files = [
-        dict(f, url=render(f["url"]), published=render(f["published"]), version=render(f["version"]))
-        for f in raw["artifacts_files"]
-    ]
-    return files, [render(i["source"]) for i in raw["artifacts_images"]], raw["artifacts_files"]
+    raw = yaml.safe_load((REPO / ARTIFACTS).read_text())
+    rendered = Templar(variables=values).template(_load(ARTIFACTS))
+    return rendered["artifacts_files"], [i["source"] for i in rendered["artifacts_images"]], raw["artifacts_files"]
 
 
 def seed_files(www, files, architectures):

@@ -280,3 +280,15 @@ def test_check_mode_reports_what_would_be_fetched_and_writes_nothing(built, stan
     complete = ansible_playbook(BUNDLE, extra_vars=standins.extra_vars(built[0], ARCHES), check=True)
     assert complete.rc == 0, complete.stdout
     assert complete.task("Download and verify every file and image").result["fetched"] == []
+
+
+def test_defaults_built_from_other_variables_follow_the_inventory(standins, ansible_playbook, tmp_path):
+    """kube_packages_crictl_version is a default templated from kube_packages_kubernetes_version: the bundle takes it
+    from the value the inventory (here -e) sets, as the role would."""
+    extra = dict(standins.extra_vars(tmp_path / "new", ["amd64"]), kube_packages_kubernetes_version="1.36.2")
+    run = ansible_playbook(BUNDLE, extra_vars=extra, check=True)
+    assert run.rc == 0, run.stdout
+    crictl = [u for u in run.task("Download and verify every file and image").result["fetched"] if "crictl" in u]
+    assert crictl == [
+        "https://github.com/kubernetes-sigs/cri-tools/releases/download/v1.36.0/crictl-v1.36.0-linux-amd64.tar.gz"
+    ]
