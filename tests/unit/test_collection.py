@@ -11,8 +11,9 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
-# Modules that run commands on a host instead of calling the Kubernetes API stay out of the `k8s` group.
-HOST_MODULES = {"kubeadm_token", "kubeadm_certs"}
+# Modules that do not call the Kubernetes API (commands on a host; the offline bundle's files and registries) stay
+# out of the `k8s` group.
+HOST_MODULES = {"kubeadm_token", "kubeadm_certs", "bundle_check", "bundle_fetch", "image_push"}
 
 
 def _ansible_doc(*args):
