@@ -5,35 +5,15 @@
 
 from __future__ import annotations
 
-import os
+from ansible_collections.kubeforge.cluster.plugins.module_utils.bundle_modules import CHECK_ARG_SPEC, check
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kubeforge.cluster.plugins.module_utils.bundle import copy_tree, verify, write_tar
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
-
-ARGUMENT_SPEC = {
-    "path": {"type": "path", "required": True},
-    "images_archive": {"type": "path"},
-    "files_archive": {"type": "path"},
-    "files_dir": {"type": "path"},
-}
+# What the module is: a bundle verified on the host that holds it, no Kubernetes API client.
+SPEC = ModuleSpec(check, api=False, argument_spec=CHECK_ARG_SPEC)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params = module.params
-    changed, copied = False, []
-    try:
-        manifest = verify(params["path"])
-        if not module.check_mode:
-            for part in ("images", "files"):
-                if params[f"{part}_archive"]:
-                    changed = write_tar(os.path.join(params["path"], part), params[f"{part}_archive"], "") or changed
-            if params["files_dir"]:
-                copied = copy_tree(os.path.join(params["path"], "files"), params["files_dir"])
-    except KubeforgeError as exc:
-        module.fail_json(msg=str(exc), **exc.to_result())
-    module.exit_json(changed=changed or bool(copied), manifest=manifest, copied=copied)
+    SPEC.main()
 
 
 if __name__ == "__main__":

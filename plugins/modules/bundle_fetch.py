@@ -5,32 +5,15 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
-from ansible_collections.kubeforge.cluster.plugins.module_utils.bundle import build
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
+from ansible_collections.kubeforge.cluster.plugins.module_utils.bundle_modules import FETCH_ARG_SPEC, fetch
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec
 
-ARGUMENT_SPEC = {
-    "path": {"type": "path", "required": True},
-    "architectures": {"type": "list", "elements": "str", "required": True},
-    "files": {"type": "list", "elements": "dict", "default": []},
-    "images": {"type": "list", "elements": "str", "default": []},
-    "versions": {"type": "dict", "default": {}},
-    "mirror_paths": {"type": "dict", "default": {}},
-    "file_sources": {"type": "dict", "default": {}},
-    "registry_endpoints": {"type": "dict", "default": {}},
-    "ca_file": {"type": "path"},
-    "tarball": {"type": "path"},
-}
+# What the module is: files and images fetched on the host that runs it, no Kubernetes API client.
+SPEC = ModuleSpec(fetch, api=False, argument_spec=FETCH_ARG_SPEC)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = build(module.params["path"], module.params, open_url, check_mode=module.check_mode)
-    except KubeforgeError as exc:
-        module.fail_json(msg=str(exc), **exc.to_result())
-    module.exit_json(**result)
+    SPEC.main()
 
 
 if __name__ == "__main__":

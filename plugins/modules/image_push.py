@@ -5,27 +5,15 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
-from ansible_collections.kubeforge.cluster.plugins.module_utils.registry_push import push_bundle
+from ansible_collections.kubeforge.cluster.plugins.module_utils.bundle_modules import PUSH_ARG_SPEC, push
+from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec
 
-ARGUMENT_SPEC = {
-    "path": {"type": "path", "required": True},
-    "registry": {"type": "str", "required": True},
-    "username": {"type": "str"},
-    "password": {"type": "str", "no_log": True},
-    "ca_file": {"type": "path"},
-    "plain_http": {"type": "bool", "default": False},
-}
+# What the module is: a bundle's images pushed to a registry from the host that holds it, no Kubernetes API client.
+SPEC = ModuleSpec(push, api=False, argument_spec=PUSH_ARG_SPEC)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = push_bundle(module.params, check_mode=module.check_mode)
-    except KubeforgeError as exc:
-        module.fail_json(msg=str(exc), **exc.to_result())
-    module.exit_json(**result)
+    SPEC.main()
 
 
 if __name__ == "__main__":
