@@ -24,6 +24,7 @@ import os
 import posixpath
 import tarfile
 import urllib.parse
+from collections.abc import Callable
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.registry import Registry, parse_reference
@@ -41,7 +42,7 @@ SUMS = "SHA256SUMS"
 CHUNK = 1 << 20
 
 
-def file_sha256(path):
+def file_sha256(path: str) -> str:
     sha = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
@@ -49,7 +50,7 @@ def file_sha256(path):
     return sha.hexdigest()
 
 
-def check_architectures(architectures):
+def check_architectures(architectures: list) -> None:
     unknown = [arch for arch in architectures if arch not in ARCHITECTURES]
     if unknown or not architectures:
         raise KubeforgeError(
@@ -58,7 +59,7 @@ def check_architectures(architectures):
         )
 
 
-def rewrite(url, sources):
+def rewrite(url: str, sources: dict) -> str:
     """``url`` with its longest prefix found in ``sources`` ({upstream prefix: replacement}) replaced."""
     for prefix in sorted(sources or {}, key=len, reverse=True):
         if url.startswith(prefix):
@@ -66,7 +67,7 @@ def rewrite(url, sources):
     return url
 
 
-def published_sha256(text, filename, url):
+def published_sha256(text: str, filename: str, url: str) -> str:
     """The sha256 of ``filename`` in a published checksum file: a lone value, or its "<sha256>  <name>" line."""
     lines = [line.split() for line in text.splitlines() if line.strip()]
     if len(lines) == 1 and len(lines[0]) == 1:
@@ -77,7 +78,7 @@ def published_sha256(text, filename, url):
     raise KubeforgeError(f"published checksum {url} has no line for {filename}")
 
 
-def file_rows(files, architectures):
+def file_rows(files: list, architectures: list) -> list:
     """One row per file of the artifact table and architecture."""
     rows = []
     for spec in files:
@@ -110,7 +111,7 @@ def file_rows(files, architectures):
 class Fetcher:
     """Downloads for one bundle run: files through ``sources`` rewrites, images through ``endpoints``."""
 
-    def __init__(self, root, params, open_url):
+    def __init__(self, root: str, params: dict, open_url: Callable) -> None:
         self.root = root
         self.sources = params.get("file_sources") or {}
         self.endpoints = params.get("registry_endpoints") or {}
@@ -126,7 +127,7 @@ class Fetcher:
         except Exception as exc:  # the URL layer raises several types; the message names the URL
             raise KubeforgeError(f"download of {url} failed: {exc}") from None
 
-    def expected(self, row):
+    def expected(self, row: dict) -> tuple:
         if row["pinned"]:
             return row["pinned"], "pinned"
         if not row["published"]:
@@ -137,7 +138,7 @@ class Fetcher:
         filename = posixpath.basename(row["path"])
         return published_sha256(self.checksums[row["published"]], filename, row["published"]), row["published"]
 
-    def file(self, row):
+    def file(self, row: dict) -> dict:
         """Download ``row`` into the bundle, verified before it is renamed into place; returns its record."""
         sha, origin = self.expected(row)
         dest = os.path.join(self.root, row["path"])
@@ -159,11 +160,11 @@ class Fetcher:
         return self.record(row, sha, size, origin)
 
     @staticmethod
-    def record(row, sha, size, origin):
+    def record(row: dict, sha: str, size: int, origin: str) -> dict:
         keys = ("name", "version", "arch", "source", "path", "checksum_file")
         return dict({k: row[k] for k in keys}, sha256=sha, size=size, checked_against=origin)
 
-    def registry(self, host):
+    def registry(self, host: str) -> Registry:
         if host not in self.registries:
             endpoint = urllib.parse.urlsplit(self.endpoints.get(host) or f"https://{host}")
             self.registries[host] = Registry(
@@ -171,7 +172,7 @@ class Fetcher:
             )
         return self.registries[host]
 
-    def image(self, name, layout, architectures):
+    def image(self, name: str, layout: Layout, architectures: list) -> dict:
         host, repo, tag, digest = parse_reference(name)
         record = pull(self.registry(host), (repo, digest or tag), layout, name, architectures)
         self.fetched.append(name)
@@ -213,7 +214,7 @@ def _checksum_files(records):
     return {path: ("\n".join(sorted(lines)) + "\n").encode() for path, lines in out.items()}
 
 
-def sums_text(root):
+def sums_text(root: str) -> str:
     """SHA256SUMS of every file under ``root`` but itself, sorted by path."""
     lines = []
     for folder, dirs, names in os.walk(root):
@@ -226,7 +227,7 @@ def sums_text(root):
     return ("\n".join(sorted(lines, key=lambda line: line.split("  ", 1)[1])) + "\n").encode()
 
 
-def plan(root, params):
+def plan(root: str, params: dict) -> tuple:
     """What a run would fetch: (file rows, image names) not yet in the bundle."""
     architectures = params["architectures"]
     check_architectures(architectures)
@@ -240,7 +241,7 @@ def plan(root, params):
     return layout, files, images
 
 
-def build(root, params, open_url, check_mode=False):
+def build(root: str, params: dict, open_url: Callable, check_mode: bool = False) -> dict:
     """Bring the bundle at ``root`` up to date; returns the module result."""
     layout, files, images = plan(root, params)
     missing = [row["source"] for row, current in files if not current] + [n for n, current in images if not current]
@@ -268,7 +269,7 @@ def build(root, params, open_url, check_mode=False):
     return {"changed": changed or bool(fetcher.fetched), "fetched": fetcher.fetched, "size": manifest["size"]}
 
 
-def bundle_size(file_records, image_records):
+def bundle_size(file_records: list, image_records: list) -> int:
     """Bytes of the bundle's files and image blobs (a layer shared by several images counted once)."""
     blobs = {}
     for image in image_records:
@@ -276,7 +277,7 @@ def bundle_size(file_records, image_records):
     return sum(record["size"] for record in file_records) + sum(blobs.values())
 
 
-def write_tar(root, dest, prefix):
+def write_tar(root: str, dest: str, prefix: str) -> bool:
     """A reproducible tarball of ``root`` (sorted names, zero times and owners); written only when it differs."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -292,7 +293,7 @@ def write_tar(root, dest, prefix):
     return write_atomic(dest, buffer.getvalue())
 
 
-def verify(root):
+def verify(root: str) -> dict:
     """Check every file of the bundle against SHA256SUMS and the manifest against the files; returns the manifest.
 
     Raises, naming the files, when SHA256SUMS is missing, a listed file is missing or differs, or the manifest names
@@ -333,7 +334,7 @@ def verify(root):
     return manifest
 
 
-def copy_tree(root, dest):
+def copy_tree(root: str, dest: str) -> list:
     """Copy the files under ``root`` to ``dest``, writing only those that are missing or differ; returns them."""
     copied = []
     for folder, dirs, names in os.walk(root):

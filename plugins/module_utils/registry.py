@@ -22,6 +22,7 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Any
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import (
     HTTP_NOT_FOUND,
@@ -45,17 +46,17 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 
 
-def sha256_digest(data):
+def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def check_digest(digest, what):
+def check_digest(digest: str, what: str) -> str:
     if not _DIGEST.match(digest or ""):
         raise KubeforgeError(f"{what}: {digest!r} is not a sha256 digest")
     return digest
 
 
-def parse_reference(ref):
+def parse_reference(ref: str) -> tuple:
     """``registry.k8s.io/pause:3.10`` -> (registry host, repository, tag, digest); Docker Hub names as docker does."""
     name, _at, digest = ref.partition("@")
     digest = digest or None
@@ -87,7 +88,7 @@ def _challenge(header):
 class _NoRedirectAuth(urllib.request.HTTPRedirectHandler):
     """Follow redirects (blob downloads go to object storage) without carrying the registry's Authorization."""
 
-    def redirect_request(self, req, *args):
+    def redirect_request(self, req: Any, *args: Any) -> Any:
         new = super().redirect_request(req, *args)
         if new is not None:
             new.remove_header("Authorization")
@@ -98,7 +99,9 @@ class Registry:
     """One registry host. ``auth`` is (username, password) for Basic and token auth; ``ca_file`` adds a CA;
     ``plain_http`` talks HTTP."""
 
-    def __init__(self, host, auth=None, ca_file=None, plain_http=False):
+    def __init__(
+        self, host: str, auth: tuple | None = None, ca_file: str | None = None, plain_http: bool = False
+    ) -> None:
         self.host = DOCKER_HUB if host == "docker.io" else host
         self.base = ("http://" if plain_http else "https://") + self.host
         self.username, self.password = auth or (None, None)
@@ -114,7 +117,7 @@ class Registry:
             request.add_unredirected_header("Authorization", self._auth[scope])
         return self._opener.open(request, timeout=self.timeout)
 
-    def request(self, method, path, scope, **options):
+    def request(self, method: str, path: str, scope: str, **options: Any) -> Any:
         """Send ``method path`` (options: headers, data, ok = accepted statuses), authenticating for ``scope`` and
         retrying once after a 401; return the open response."""
         url = path if path.startswith("http") else self.base + path
@@ -186,15 +189,15 @@ class Registry:
 
     # -- reading --------------------------------------------------------------------------------------------------
     @staticmethod
-    def scope(repo, push=False):
+    def scope(repo: str, push: bool = False) -> str:
         return f"repository:{repo}:{'pull,push' if push else 'pull'}"
 
-    def check_access(self, repo, push=False):
+    def check_access(self, repo: str, push: bool = False) -> None:
         """Authenticate for ``repo`` now (a manifest HEAD), so refused credentials fail before anything is sent."""
         accept = {"Accept": ACCEPT}
         self.request("HEAD", f"/v2/{repo}/manifests/latest", self.scope(repo, push), headers=accept, ok=OK_OR_MISSING)
 
-    def manifest(self, repo, reference, expect=None):
+    def manifest(self, repo: str, reference: str, expect: str | None = None) -> tuple:
         """GET a manifest -> (digest, media type, bytes); by digest the bytes must hash to it."""
         response = self.request(
             "GET", f"/v2/{repo}/manifests/{reference}", self.scope(repo), headers={"Accept": ACCEPT}
@@ -210,7 +213,7 @@ class Registry:
         media = media if media in INDEX_TYPES + MANIFEST_TYPES else json.loads(body).get("mediaType", media)
         return digest, media, body
 
-    def download_blob(self, repo, digest, dest):
+    def download_blob(self, repo: str, digest: str, dest: str) -> None:
         """Stream blob ``digest`` to ``dest`` (via a temporary file); the bytes must hash to the digest."""
         check_digest(digest, f"{repo} blob")
         partial = dest + ".part"
@@ -227,17 +230,17 @@ class Registry:
         os.replace(partial, dest)
 
     # -- writing --------------------------------------------------------------------------------------------------
-    def has_blob(self, repo, digest):
+    def has_blob(self, repo: str, digest: str) -> bool:
         response = self.request("HEAD", f"/v2/{repo}/blobs/{digest}", self.scope(repo, push=True), ok=OK_OR_MISSING)
         return response.status == HTTP_OK
 
-    def has_manifest(self, repo, reference, digest):
+    def has_manifest(self, repo: str, reference: str, digest: str) -> bool:
         """Whether ``repo:reference`` exists and is exactly ``digest``."""
         path, accept = f"/v2/{repo}/manifests/{reference}", {"Accept": ACCEPT}
         response = self.request("HEAD", path, self.scope(repo, push=True), headers=accept, ok=OK_OR_MISSING)
         return response.status == HTTP_OK and response.headers.get("Docker-Content-Digest") == digest
 
-    def push_blob(self, repo, digest, path):
+    def push_blob(self, repo: str, digest: str, path: str) -> bool:
         """Monolithic upload of the file ``path`` as ``digest`` unless the registry has it. Returns True if pushed."""
         if self.has_blob(repo, digest):
             return False
@@ -251,7 +254,7 @@ class Registry:
             self.request("PUT", url, scope, headers=headers, data=data, ok=(HTTP_CREATED,))
         return True
 
-    def put_manifest(self, repo, reference, media_type, body):
+    def put_manifest(self, repo: str, reference: str, media_type: str, body: bytes) -> None:
         headers, path = {"Content-Type": media_type}, f"/v2/{repo}/manifests/{reference}"
         response = self.request("PUT", path, self.scope(repo, True), headers=headers, data=body, ok=(HTTP_CREATED,))
         digest = response.headers.get("Docker-Content-Digest")

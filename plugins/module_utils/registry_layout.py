@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.registry import (
     INDEX_TYPES,
     OCI_INDEX,
+    Registry,
     check_digest,
     sha256_digest,
 )
@@ -30,7 +32,7 @@ IMAGE_NAME = "io.containerd.image.name"
 REF_NAME = "org.opencontainers.image.ref.name"
 
 
-def write_atomic(path, data):
+def write_atomic(path: str, data: bytes) -> bool:
     """Write ``data`` to ``path`` through a temporary file; returns False when the file already held it."""
     if os.path.isfile(path):
         with open(path, "rb") as current:
@@ -43,14 +45,14 @@ def write_atomic(path, data):
     return True
 
 
-def canonical_json(obj):
+def canonical_json(obj: Any) -> bytes:
     return (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode()
 
 
 class Layout:
     """An OCI image layout directory."""
 
-    def __init__(self, root):
+    def __init__(self, root: str) -> None:
         self.root = root
         path = os.path.join(root, "index.json")
         self.index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}
@@ -58,46 +60,46 @@ class Layout:
             with open(path, "rb") as handle:
                 self.index = json.load(handle)
 
-    def blob_path(self, digest):
+    def blob_path(self, digest: str) -> str:
         check_digest(digest, "blob")
         return os.path.join(self.root, "blobs", "sha256", digest.split(":", 1)[1])
 
-    def has(self, digest):
+    def has(self, digest: str) -> bool:
         return os.path.isfile(self.blob_path(digest))
 
-    def read(self, digest):
+    def read(self, digest: str) -> bytes:
         with open(self.blob_path(digest), "rb") as handle:
             data = handle.read()
         if sha256_digest(data) != digest:
             raise KubeforgeError(f"OCI layout {self.root}: blob {digest} does not match its digest")
         return data
 
-    def put(self, data):
+    def put(self, data: bytes) -> str:
         digest = sha256_digest(data)
         write_atomic(self.blob_path(digest), data)
         return digest
 
-    def image(self, name):
+    def image(self, name: str) -> dict | None:
         return next((d for d in self.index["manifests"] if d.get("annotations", {}).get(IMAGE_NAME) == name), None)
 
-    def set_image(self, name, tag, descriptor):
+    def set_image(self, name: str, tag: str, descriptor: dict) -> None:
         annotations = {IMAGE_NAME: name, REF_NAME: tag} if tag else {IMAGE_NAME: name}
         entry = dict(descriptor, annotations=annotations)
         others = [d for d in self.index["manifests"] if d.get("annotations", {}).get(IMAGE_NAME) != name]
         self.index["manifests"] = sorted([*others, entry], key=lambda d: d["annotations"][IMAGE_NAME])
 
-    def save(self):
+    def save(self) -> bool:
         """Write oci-layout and index.json; returns True when either changed."""
         layout = write_atomic(os.path.join(self.root, "oci-layout"), canonical_json({"imageLayoutVersion": "1.0.0"}))
         return write_atomic(os.path.join(self.root, "index.json"), canonical_json(self.index)) or layout
 
-    def children(self, digest, media_type):
+    def children(self, digest: str, media_type: str) -> list:
         """The manifests an image descriptor points at: itself, or the entries of its index (all must be present)."""
         if media_type not in INDEX_TYPES:
             return [(digest, media_type)]
         return [(d["digest"], d["mediaType"]) for d in json.loads(self.read(digest))["manifests"]]
 
-    def blobs_of(self, digest, media_type):
+    def blobs_of(self, digest: str, media_type: str) -> list | None:
         """Every digest an image needs (manifests, configs, layers), or None when one is missing."""
         needed = [digest]
         for child, _media in self.children(digest, media_type) if self.has(digest) else []:
@@ -128,7 +130,7 @@ def _select(name, index, architectures):
     return [entry for entry in index["manifests"] if entry in by_arch.values()]
 
 
-def pull(registry, source, layout, name, architectures):
+def pull(registry: Registry, source: tuple, layout: Layout, name: str, architectures: list) -> dict:
     """Fetch ``source`` ((repository, tag or digest)) into ``layout`` as image ``name``; returns its manifest record."""
     repo, reference = source
     digest, media, body = registry.manifest(repo, reference)
@@ -174,7 +176,7 @@ def _check_platform(name, config, architectures):
         )
 
 
-def push(registry, layout, name, target, check_mode=False):
+def push(registry: Registry, layout: Layout, name: str, target: tuple, check_mode: bool = False) -> bool:
     """Send image ``name`` of ``layout`` to ``target`` ((repository, tag)); True when anything was (would be) sent."""
     repo, tag = target
     descriptor = layout.image(name)

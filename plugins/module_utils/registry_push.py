@@ -17,7 +17,7 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.registry import 
 from ansible_collections.kubeforge.cluster.plugins.module_utils.registry_layout import Layout, push
 
 
-def target_of(name, registry):
+def target_of(name: str, registry: str) -> tuple:
     """(host, repository, tag, full reference) of image ``name`` in ``registry`` (``host[:port][/prefix]``).
 
     registry.k8s.io/coredns/coredns becomes <registry>/coredns: with an imageRepository other than registry.k8s.io
@@ -33,7 +33,7 @@ def target_of(name, registry):
     return host, repo, reference, f"{host}/{repo}{'@' if digest and not tag else ':'}{reference}"
 
 
-def push_bundle(params, check_mode=False):
+def push_bundle(params: dict, check_mode: bool = False) -> dict:
     with open(os.path.join(params["path"], "manifest.json"), "rb") as handle:
         manifest = json.load(handle)
     layout = Layout(os.path.join(params["path"], "images"))
