@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -218,28 +219,40 @@ def test_refused_credentials_stop_before_anything_is_pushed(built, user_registry
 
 @pytest.fixture
 def containerd(tmp_path):
-    """A private instance of Debian's containerd (CRI off) on its own socket; ctr finds it via CONTAINERD_ADDRESS."""
+    """A private instance of Debian's containerd (CRI off) on its own socket; ctr finds it via CONTAINERD_ADDRESS.
+
+    The sockets live in a short directory of their own: a unix socket path holds at most 104 bytes here and
+    containerd also listens on ``<address>.ttrpc``, so under pytest's tmp_path (``/tmp/pytest-of-root/pytest-NNN/
+    popen-gwN/<test name>/...``) it failed with "unix socket path too long (> 104)" once the run counter had three
+    digits. A containerd that exits fails the fixture at once, with its last log lines."""
     root = tmp_path / "containerd"
     root.mkdir()
-    socket = root / "containerd.sock"
+    sockets = Path(tempfile.mkdtemp(prefix="kf-ctrd-"))
+    socket = sockets / "c.sock"
     config = root / "config.toml"
     config.write_text(
         f'version = 2\nroot = "{root}/root"\nstate = "{root}/state"\n'
         f'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "{socket}"\n'
     )
-    with open(root / "log", "wb") as log:
+    log_path = root / "log"
+    with log_path.open("wb") as log:
         proc = subprocess.Popen(["/usr/bin/containerd", "--config", str(config)], stdout=log, stderr=log)
     env = {"CONTAINERD_ADDRESS": str(socket), "CONTAINERD_SNAPSHOTTER": "native"}
-    for _attempt in range(100):
-        if (
-            subprocess.run(["ctr", "version"], env=dict(os.environ, **env), capture_output=True, check=False).returncode
-            == 0
-        ):
-            break
-        time.sleep(0.1)
-    yield env
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        for _attempt in range(100):
+            if proc.poll() is not None:
+                pytest.fail("containerd exited: " + " | ".join(log_path.read_text().splitlines()[-3:]))
+            version = ["ctr", "--connect-timeout", "2s", "version"]
+            if subprocess.run(version, env=dict(os.environ, **env), capture_output=True, check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("containerd did not answer ctr version: " + " | ".join(log_path.read_text().splitlines()[-3:]))
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def test_import_into_containerd_without_a_registry(built, containerd, ansible_playbook, tmp_path):
