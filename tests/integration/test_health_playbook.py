@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from kubesim.helpers import deployment
@@ -252,15 +253,10 @@ def test_bad_input_is_refused(ansible_playbook, tmp_path, cluster, host):
 def test_control_plane_findings(ansible_playbook, tmp_path, cluster, host):
     # A kube-apiserver manifest whose address does not answer, and a two-day-old etcd snapshot.
     kubernetes = tmp_path / "kubernetes"
-    (kubernetes / "manifests").mkdir(parents=True)
-    (kubernetes / "pki").mkdir()
-    (kubernetes / "pki" / "ca.crt").write_text("")
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = ["kube-apiserver", "--advertise-address=127.0.0.1", f"--secure-port={port}"]
-    manifest = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "a", "command": command}]}}
-    (kubernetes / "manifests" / "kube-apiserver.yaml").write_text(json.dumps(manifest))
+    _manifest(kubernetes, "127.0.0.1", port)
     snapshots = tmp_path / "snapshots"
     snapshots.mkdir()
     old = snapshots / "etcd-localhost-20261203T000000Z.db"
@@ -278,3 +274,42 @@ def test_control_plane_findings(ansible_playbook, tmp_path, cluster, host):
     assert [f[:2] for f in findings] == [["critical", "Host/localhost"], ["warning", "etcd"]], findings
     assert findings[0][2].startswith("/readyz not ready: "), findings
     assert re.fullmatch(r"newest snapshot 48\.[01] h old, on localhost", findings[1][2]), findings
+
+
+def _manifest(kubernetes, address, port, ca_file=None):
+    """A kube-apiserver static pod manifest as kubeadm writes it (--advertise-address, --secure-port), and the CA."""
+    (kubernetes / "manifests").mkdir(parents=True)
+    (kubernetes / "pki").mkdir()
+    (kubernetes / "pki" / "ca.crt").write_text(Path(ca_file).read_text() if ca_file else "")
+    command = ["kube-apiserver", f"--advertise-address={address}", f"--secure-port={port}"]
+    manifest = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "a", "command": command}]}}
+    (kubernetes / "manifests" / "kube-apiserver.yaml").write_text(json.dumps(manifest))
+
+
+def test_readyz_is_read_from_the_test_server(ansible_playbook, tmp_path, cluster, host):
+    # The API test server answers /readyz to anonymous clients as kube-apiserver does (system:public-info-viewer);
+    # health.yml sends no credential. Ready = an info line; a failing check (etcd away) = critical, naming it.
+    url = urlsplit(cluster.url)
+    kubernetes = tmp_path / "kubernetes"
+    _manifest(kubernetes, url.hostname, url.port, cluster.ca_file)
+    extra = {"etcd_kubernetes_dir": str(kubernetes), "health_readyz_timeout": 2, "health_fail_at": "warning"}
+    run = _run(ansible_playbook, tmp_path, cluster, host, extra_vars=extra)
+    assert run.rc == 0, run.stdout[-3000:]
+    readyz = f"https://{url.hostname}:{url.port}/readyz"
+    assert ["info", "Host/localhost", f"/readyz ok ({readyz})"] in _findings(run, above_info=False)
+    assert _findings(run) == []
+
+    faults = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "kubesim-faults", "namespace": "kube-system"},
+        "data": {"failing-checks": json.dumps(["etcd", "etcd-readiness"])},
+    }
+    _post(cluster, "/api/v1/namespaces/kube-system/configmaps", faults)
+    extra.pop("health_fail_at")
+    run = _run(ansible_playbook, tmp_path, cluster, host, extra_vars=extra)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert _findings(run) == [
+        ["critical", "Host/localhost", f"/readyz not ready: failing checks etcd, etcd-readiness ({readyz})"]
+    ]
+    assert not any(task.changed for task in run.tasks if task.name != "Write health.json and health.md")

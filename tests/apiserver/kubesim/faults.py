@@ -3,8 +3,10 @@
 Rules live in the ConfigMap ``kube-system/kubesim-faults`` (key ``rules``: a JSON list). A rule
 ``{"after_write": "<plural>/<namespace>/<name>", "delete": "<plural>/<namespace>/<name>"}`` deletes the second
 object right after a real (not dry-run) write of the first one was stored or rejected, as another client would;
-an empty namespace names a cluster-scoped object. Each rule fires once. A real API server has no such thing:
-tests that use it run against kubesim only.
+an empty namespace names a cluster-scoped object. Each rule fires once. The key ``failing-checks`` (a JSON list of
+health check names, e.g. ``["etcd"]``) makes /readyz, /livez and /healthz report those checks failed, as a
+kube-apiserver does while etcd is away (healthz.py). A real API server has no such thing: tests that use it run
+against kubesim only.
 """
 
 from __future__ import annotations
@@ -27,14 +29,22 @@ class Faults:
         self.api = api
         self.fired = set()
 
-    def _rules(self):
+    def _list(self, key):
         holder = self.api.store.get("/configmaps", FAULTS_NAMESPACE, FAULTS_NAME)
         if holder is None:
             return []
         try:
-            return json.loads((holder.get("data") or {}).get("rules") or "[]")
+            return json.loads((holder.get("data") or {}).get(key) or "[]")
         except ValueError:
             return []
+
+    def _rules(self):
+        return self._list("rules")
+
+    def failing_checks(self):
+        """The health checks a test has made fail (names, in the order given)."""
+        with self.api.store.lock:
+            return [str(name) for name in self._list("failing-checks")]
 
     def after_write(self, res, obj):
         """Run the rules triggered by a write of ``obj`` (called with the store lock held)."""

@@ -14,7 +14,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import discovery, openapi, resources, subresources, tables
+from . import auth, discovery, healthz, openapi, resources, subresources, tables
 from .api import Api, Ctx
 from .errors import (
     HTTP_BAD_REQUEST,
@@ -22,7 +22,6 @@ from .errors import (
     HTTP_METHOD_NOT_ALLOWED,
     HTTP_NOT_ACCEPTABLE,
     HTTP_NOT_FOUND,
-    HTTP_UNAUTHORIZED,
     HTTP_UNSUPPORTED_MEDIA,
     ApiError,
 )
@@ -127,14 +126,13 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _authenticated(self):
+    def _user(self):
+        """Who sent the request (auth.py): kubesim's credentials, system:anonymous, or 401 for a rejected token."""
         try:
-            if self.connection.getpeercert():
-                return True
+            peer = self.connection.getpeercert()
         except (AttributeError, ValueError):
-            pass
-        auth = self.headers.get("Authorization", "")
-        return auth == f"Bearer {self.server.token}"
+            peer = None
+        return auth.authenticate(peer, self.headers.get("Authorization"), self.server.token)
 
     def _json_body(self, raw):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
@@ -176,14 +174,20 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- dispatch ---------------------------------------------------------------------------
     def _dispatch(self):
-        if not self._authenticated():
-            self._body()
-            raise ApiError(HTTP_UNAUTHORIZED, "Unauthorized")
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         path = url.path.rstrip("/") or "/"
-        if path in ("/healthz", "/livez", "/readyz"):
-            self._send(HTTP_OK, b"ok", "text/plain; charset=utf-8")
+        try:
+            user = self._user()
+        except ApiError:
+            self._body()
+            raise
+        if user == auth.ANONYMOUS and not auth.public(self.command, url.path):
+            self._body()
+            raise auth.forbidden(user, self.command, url.path, parse_route(path), query)
+        if path in healthz.CHECKS:
+            code, text = healthz.answer(path, query, self.server.api.faults.failing_checks())
+            self._send(code, text.encode(), "text/plain; charset=utf-8")
             return
         if path.startswith("/openapi/"):
             code, body = openapi.serve(path, query)
