@@ -3,8 +3,11 @@ cluster reports nothing above "info"; injected drift - a node under memory press
 crash-looping pod in kube-system, a PodDisruptionBudget that allows no disruption, a kubelet binary of another
 version, a kubeadm certificate expiring in 5 days plus an expired one, a kubelet certificate expiring in 5 days - is
 reported exactly, worst first; the run changes nothing (check mode gives the same report); health.json/health.md are
-written; health_fail_at fails the play. The hosts' drift probe (sysctl, containerd, kubeadm config) needs hosts: the
-Molecule cluster scenario (extensions/molecule/cluster/side_effect.yml)."""
+written; health_fail_at fails the play. /readyz is read from the test server without credentials (ok = info, failing
+checks named = critical). Drift of the kubelet configuration and of the cluster's ClusterConfiguration against the
+control_plane role's documents: the role renders, the kubeadm double runs `kubeadm init` against the test server,
+then the files and the inventory are changed. The sysctl/containerd/kubeadm-file probes need hosts: the Molecule
+cluster scenario (extensions/molecule/cluster/side_effect.yml)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from kubesim.helpers import deployment
 
 HTTP_CREATED = 201
@@ -313,3 +317,95 @@ def test_readyz_is_read_from_the_test_server(ansible_playbook, tmp_path, cluster
         ["critical", "Host/localhost", f"/readyz not ready: failing checks etcd, etcd-readiness ({readyz})"]
     ]
     assert not any(task.changed for task in run.tasks if task.name != "Write health.json and health.md")
+
+
+def _init_cluster(ansible_playbook, tmp_path, cluster, host, settings):
+    """The control_plane role renders its kubeadm configuration (its own config tasks) and the kubeadm double runs
+    `kubeadm init` with it against the test server, as site.yml does: the double writes /var/lib/kubelet/config.yaml
+    and stores kube-system/kubeadm-config and kube-system/kubelet-config the way kubeadm does."""
+    link = host["root"] / "etc" / "kubeadm-double"
+    link.mkdir(parents=True)
+    (link / "apiserver.kubeconfig").write_text(Path(cluster.kubeconfig).read_text())
+    config = tmp_path / "kubeadm-config.yaml"
+    render = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.control_plane", "tasks_from": "config"}}
+    extra = {**settings, "control_plane_config_path": str(config)}
+    run = ansible_playbook([render], groups=["control_plane"], extra_vars=extra, env=host["env"])
+    assert run.rc == 0, run.stdout[-3000:]
+    kubeadm = host["vars"]["health_kubeadm_path"]
+    subprocess.run(
+        [kubeadm, "init", "--config", str(config), "--skip-token-print"],
+        env={**os.environ, **host["env"]},
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_kubelet_and_cluster_configuration_drift(ansible_playbook, tmp_path, cluster, host):
+    # The inventory: the control_plane role's settings (a KubeletConfiguration field among them).
+    settings = {
+        "control_plane_kubernetes_version": VERSION,
+        "control_plane_advertise_address": "127.0.0.1",
+        "control_plane_kubeadm_path": host["vars"]["health_kubeadm_path"],
+        "control_plane_kubelet_config": {"maxPods": 110},
+        "control_plane_ignore_preflight_errors": ["all"],  # this machine's ports are not the test's
+        "control_plane_skip_phases": ["addon/kube-proxy", "addon/coredns"],
+    }
+    _init_cluster(ansible_playbook, tmp_path, cluster, host, settings)
+    kubelet_config = host["root"] / "var" / "lib" / "kubelet" / "config.yaml"
+    written = yaml.safe_load(kubelet_config.read_text())
+    assert written["maxPods"] == settings["control_plane_kubelet_config"]["maxPods"]
+    assert written["clusterDNS"] == ["10.96.0.10"]  # kubeadm's defaults added (the 10th address of the service net)
+    probe = {
+        "health_drift": True,
+        "health_drift_probes": ["kubelet", "cluster_configuration"],
+        "health_kubelet_config_path": str(kubelet_config),
+        **settings,
+    }
+    clean = _run(ansible_playbook, tmp_path, cluster, host, extra_vars={**probe, "health_fail_at": "warning"})
+    assert clean.rc == 0, clean.stdout[-3000:]
+    assert _findings(clean) == []
+
+    # Drift: the kubelet's file edited behind the roles' back; the inventory now asks for another pod subnet,
+    # another endpoint and a newer version than the cluster runs.
+    written.update({"maxPods": 120, "cgroupDriver": "cgroupfs"})
+    kubelet_config.write_text(yaml.safe_dump(written))
+    probe.update(
+        {
+            "control_plane_pod_subnet": "10.245.0.0/16",
+            "control_plane_endpoint": "10.0.0.99:6443",
+            "control_plane_kubernetes_version": "v1.37.1",
+        }
+    )
+    drifted = _run(ansible_playbook, tmp_path, cluster, host, extra_vars=probe)
+    assert drifted.rc == 0, drifted.stdout[-3000:]
+    findings = _findings(drifted)
+    severities = [f[0] for f in findings]
+    assert severities == sorted(severities, key=SEVERITIES.index), findings
+    stored = "ConfigMap/kube-system/kubeadm-config"
+    assert sorted(findings) == sorted(
+        [
+            ["critical", stored, "networking.podSubnet 10.244.0.0/16 in the cluster, the inventory says 10.245.0.0/16"],
+            [
+                "critical",
+                stored,
+                "controlPlaneEndpoint 127.0.0.1:6443 in the cluster, the inventory says 10.0.0.99:6443",
+            ],
+            [
+                "warning",
+                stored,
+                "kubernetesVersion v1.37.0 in the cluster, the inventory says v1.37.1 "
+                "(behind: kubeforge.cluster.upgrade)",
+            ],
+            [
+                "warning",
+                stored,
+                'apiServer.certSANs ["127.0.0.1"] in the cluster, the inventory says ["10.0.0.99", "127.0.0.1"]',
+            ],
+            ["critical", "Host/localhost", f"cgroupDriver cgroupfs in {kubelet_config}, the inventory says systemd"],
+            ["warning", "Host/localhost", f"maxPods 120 in {kubelet_config}, the inventory says 110"],
+        ]
+    ), findings
+    assert not any(task.changed for task in drifted.tasks if task.name != "Write health.json and health.md")
+    check = _run(ansible_playbook, tmp_path, cluster, host, extra_vars=probe, check=True)
+    assert not any(task.changed for task in check.tasks)
+    assert _findings(check) == findings
