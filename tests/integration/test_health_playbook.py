@@ -409,3 +409,50 @@ def test_kubelet_and_cluster_configuration_drift(ansible_playbook, tmp_path, clu
     check = _run(ansible_playbook, tmp_path, cluster, host, extra_vars=probe, check=True)
     assert not any(task.changed for task in check.tasks)
     assert _findings(check) == findings
+
+
+def test_drift_fields_compare_only_what_the_inventory_sets(ansible_playbook):
+    # health_drift_fields.json.j2 on its own: kubeadm's additions (staticPodPath) are not drift, durations compare by
+    # value (kubeadm writes 2m as 2m0s), lists as a whole; a changed or missing field is, with the given severity.
+    want = {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "cgroupDriver": "systemd",
+        "imageMinimumGCAge": "2m",
+        "clusterDNS": ["10.96.0.10"],
+        "evictionHard": {"memory.available": "100Mi", "nodefs.available": "10%"},
+        "maxPods": 110,
+    }
+    have = {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "cgroupDriver": "cgroupfs",
+        "imageMinimumGCAge": "2m0s",
+        "clusterDNS": ["10.96.0.10"],
+        "evictionHard": {"memory.available": "200Mi"},
+        "maxPods": 110,
+        "staticPodPath": "/etc/kubernetes/manifests",
+    }
+    template = str(REPO / "playbooks" / "templates" / "health_drift_fields.json.j2")
+    settings = {"health_want": want, "health_have": have, "health_object": "Host/h", "health_where": "in F"}
+    task = {
+        "ansible.builtin.debug": {
+            "msg": "{{ lookup('ansible.builtin.template', template, template_vars=settings) | from_json }}"
+        },
+        "vars": {"template": template, "settings": {**settings, "health_critical": ["cgroupDriver"]}},
+    }
+    run = ansible_playbook([task])
+    assert run.rc == 0, run.stdout[-3000:]
+    assert sorted((f["severity"], f["field"], f["message"]) for f in run.last.msg) == [
+        ("critical", "cgroupDriver", "cgroupDriver cgroupfs in F, the inventory says systemd"),
+        (
+            "warning",
+            "evictionHard.memory.available",
+            "evictionHard.memory.available 200Mi in F, the inventory says 100Mi",
+        ),
+        (
+            "warning",
+            "evictionHard.nodefs.available",
+            "evictionHard.nodefs.available not set in F, the inventory says 10%",
+        ),
+    ]
