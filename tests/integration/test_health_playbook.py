@@ -349,8 +349,15 @@ def test_kubelet_and_cluster_configuration_drift(ansible_playbook, tmp_path, clu
         "control_plane_kubelet_config": {"maxPods": 110},
         "control_plane_ignore_preflight_errors": ["all"],  # this machine's ports are not the test's
         "control_plane_skip_phases": ["addon/kube-proxy", "addon/coredns"],
+        # v1beta3 (still read by kubeadm 1.37): its extraArgs map is stored as v1beta4's list - not drift.
+        "control_plane_kubeadm_api_version": "kubeadm.k8s.io/v1beta3",
+        "control_plane_cluster_config": {"apiServer": {"extraArgs": {"audit-log-maxage": "30"}}},
     }
     _init_cluster(ansible_playbook, tmp_path, cluster, host, settings)
+    _status, stored = cluster.request("GET", "/api/v1/namespaces/kube-system/configmaps/kubeadm-config")
+    stored = yaml.safe_load(stored["data"]["ClusterConfiguration"])
+    assert stored["apiVersion"] == "kubeadm.k8s.io/v1beta4"
+    assert stored["apiServer"]["extraArgs"] == [{"name": "audit-log-maxage", "value": "30"}]
     kubelet_config = host["root"] / "var" / "lib" / "kubelet" / "config.yaml"
     written = yaml.safe_load(kubelet_config.read_text())
     assert written["maxPods"] == settings["control_plane_kubelet_config"]["maxPods"]
@@ -422,6 +429,7 @@ def test_drift_fields_compare_only_what_the_inventory_sets(ansible_playbook):
         "clusterDNS": ["10.96.0.10"],
         "evictionHard": {"memory.available": "100Mi", "nodefs.available": "10%"},
         "maxPods": 110,
+        "apiServer": {"extraArgs": {"audit-log-maxage": "30"}},  # v1beta3's map; kubeadm stores v1beta4's list
     }
     have = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
@@ -432,6 +440,7 @@ def test_drift_fields_compare_only_what_the_inventory_sets(ansible_playbook):
         "evictionHard": {"memory.available": "200Mi"},
         "maxPods": 110,
         "staticPodPath": "/etc/kubernetes/manifests",
+        "apiServer": {"extraArgs": [{"name": "audit-log-maxage", "value": "30"}]},
     }
     template = str(REPO / "playbooks" / "templates" / "health_drift_fields.json.j2")
     settings = {"health_want": want, "health_have": have, "health_object": "Host/h", "health_where": "in F"}
