@@ -1,0 +1,99 @@
+"""health.yml's etcd findings (tasks/health_etcd.yml) against a real etcd (Debian's 3.4) run as a kubeadm static pod.
+
+The control plane is localhost with a private root; etcdctl runs only from the "etcd image" through the ctr double.
+The cluster part of health.yml reads kubesim; only the etcd findings are asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+PLAYBOOK = REPO / "playbooks" / "health.yml"
+SHOW = "Show the findings, worst first"
+MEMBER_ID_HEX = r"[0-9a-f]+"
+
+
+def _health(ansible_playbook, node, server, **options):
+    extra = {
+        "health_become": False,
+        "health_kubeconfig": str(server.kubeconfig),
+        "health_drift": False,
+        "health_etcd_timeout": 2,
+        "etcd_kubernetes_dir": str(node.k8s),
+        "etcd_snapshot_dir": str(node.snapshots),
+        "etcd_ctr_path": str(REPO / "tests" / "doubles" / "ctr"),
+        **options.pop("extra_vars", {}),
+    }
+    return ansible_playbook(PLAYBOOK, groups=["control_plane"], extra_vars=extra, env=node.env(), **options)
+
+
+def _etcd_findings(run):
+    lines = [line.split(" ", 2) for line in run.task(SHOW).result["msg"] if line != "no findings"]
+    return [line for line in lines if line[1].startswith("EtcdMember/") or line[1] == "etcd" and "member" in line[2]]
+
+
+def _ctr_calls(node):
+    return [json.loads(line) for line in node.ctr_log.read_text().splitlines()] if node.ctr_log.exists() else []
+
+
+def test_a_healthy_member_is_reported_info_and_nothing_changes(ansible_playbook, etcd_node, apiserver_factory):
+    server = apiserver_factory()
+    members = json.loads(etcd_node.etcdctl("member", "list", "-w", "json"))
+
+    run = _health(ansible_playbook, etcd_node, server)
+
+    assert run.rc == 0, run.stdout[-3000:]
+    [finding] = _etcd_findings(run)
+    member_id = "%x" % members["members"][0]["ID"]
+    cluster_id = "%x" % members["header"]["cluster_id"]
+    assert finding == [
+        "info",
+        "EtcdMember/cp-0",
+        f"healthy, member {member_id} of cluster {cluster_id}, leader {member_id}, 1 member(s), version 3.4.23",
+    ]
+    assert [call["argv"][-2:] for call in _ctr_calls(etcd_node)] == [
+        ["endpoint", "status"],
+        ["endpoint", "health"],
+        ["member", "list"],
+    ]
+    assert all(f"--cert={etcd_node.pki}/healthcheck-client.crt" in call["argv"] for call in _ctr_calls(etcd_node))
+    assert not [task.name for task in run.tasks if task.changed]
+    check = _health(ansible_playbook, etcd_node, server, check=True)
+    assert check.rc == 0, check.stdout[-3000:]
+    assert not [task.name for task in check.tasks if task.changed]
+    assert _etcd_findings(check) == [finding], "check mode did not ask etcd"
+    assert "PRIVATE KEY" not in run.output
+
+
+def test_a_stopped_member_is_reported_critical_by_name(ansible_playbook, etcd_node, apiserver_factory):
+    server = apiserver_factory()
+    etcd_node.stop()  # etcd stopped, its manifest still in place (a crashed member)
+
+    run = _health(ansible_playbook, etcd_node, server, extra_vars={"health_fail_at": "critical"})
+
+    assert run.rc != 0, "health_fail_at=critical did not fail on a stopped etcd member"
+    [finding] = _etcd_findings(run)
+    assert finding[:2] == ["critical", "EtcdMember/cp-0"], finding
+    assert finding[2].startswith(f"unreachable at {etcd_node.endpoint} from localhost: "), finding
+    assert "Failed to get the status of endpoint" in finding[2], finding
+    assert [call["argv"][-2:] for call in _ctr_calls(etcd_node)] == [["endpoint", "status"]]
+    assert "EtcdMember/cp-0" in run.task("Fail at the chosen severity").msg
+    assert not [task.name for task in run.tasks if task.changed]
+
+
+def test_a_learner_and_a_member_without_a_control_plane_are_warnings(ansible_playbook, etcd_node, apiserver_factory):
+    server = apiserver_factory()
+    etcd_node.etcdctl("member", "add", "spare", "--learner", "--peer-urls=https://127.0.0.1:1")
+
+    run = _health(ansible_playbook, etcd_node, server)
+
+    assert run.rc == 0, run.stdout[-3000:]
+    spare = next(m for m in json.loads(etcd_node.etcdctl("member", "list", "-w", "json"))["members"] if not m.get("name"))
+    assert _etcd_findings(run)[:3] == [
+        ["warning", "etcd", "2 member(s) ((unstarted), cp-0), the inventory has 1 control plane(s)"],
+        ["warning", "EtcdMember/%x" % spare["ID"], "is a learner (not promoted to a voting member)"],
+        ["info", "EtcdMember/cp-0", _etcd_findings(run)[2][2]],
+    ]
+    assert _etcd_findings(run)[2][2].startswith("healthy, "), _etcd_findings(run)
