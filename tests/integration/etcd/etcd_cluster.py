@@ -89,4 +89,3 @@ class EtcdCluster:
         for node in self.nodes:
             node.stop()
         shutil.rmtree(self.controller_tmp, ignore_errors=True)
-
