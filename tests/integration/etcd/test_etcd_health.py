@@ -28,9 +28,13 @@ def _health(ansible_playbook, node, server, **options):
     return ansible_playbook(PLAYBOOK, groups=["control_plane"], extra_vars=extra, env=node.env(), **options)
 
 
-def _etcd_findings(run):
-    lines = [line.split(" ", 2) for line in run.task(SHOW).result["msg"] if line != "no findings"]
+def _etcd_lines(shown):
+    lines = [line.split(" ", 2) for line in shown if line != "no findings"]
     return [line for line in lines if line[1].startswith("EtcdMember/") or (line[1] == "etcd" and "member" in line[2])]
+
+
+def _etcd_findings(run):
+    return _etcd_lines(run.task(SHOW).result["msg"])
 
 
 def _ctr_calls(node):
@@ -97,3 +101,36 @@ def test_a_learner_and_a_member_without_a_control_plane_are_warnings(ansible_pla
         ["info", "EtcdMember/cp-0", _etcd_findings(run)[2][2]],
     ]
     assert _etcd_findings(run)[2][2].startswith("healthy, "), _etcd_findings(run)
+
+
+def test_a_stopped_member_of_three_is_named_and_the_others_are_healthy(
+    ansible_playbook, etcd_cluster, apiserver_factory
+):
+    server = apiserver_factory()
+    stopped = etcd_cluster.nodes[1]
+    stopped.stop()  # cp-1's etcd down, its manifest in place; the other two keep quorum
+
+    run = ansible_playbook(
+        PLAYBOOK,
+        inventory_lines=etcd_cluster.inventory_lines(),
+        extra_vars={
+            "health_become": False,
+            "health_kubeconfig": str(server.kubeconfig),
+            "health_drift": False,
+            "health_etcd_timeout": 2,
+        },
+        env=etcd_cluster.env(),
+    )
+
+    assert run.rc == 0, run.stdout[-3000:]
+    data = json.loads(run.stdout[run.stdout.find("{") :])
+    [shown] = [t["hosts"]["cp-0"]["msg"] for p in data["plays"] for t in p["tasks"] if t["task"]["name"] == SHOW]
+    etcd = _etcd_lines(shown)
+    assert [f[:2] for f in etcd] == [
+        ["critical", "EtcdMember/cp-1"],
+        ["info", "EtcdMember/cp-0"],
+        ["info", "EtcdMember/cp-2"],
+    ], shown
+    assert etcd[0][2].startswith(f"unreachable at {stopped.endpoint} from cp-1: "), etcd
+    assert all(", 3 member(s), " in f[2] for f in etcd[1:]), etcd
+    assert not [host for host, stats in data["stats"].items() if stats["changed"]], data["stats"]
