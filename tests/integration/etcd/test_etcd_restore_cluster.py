@@ -63,6 +63,11 @@ def test_a_three_member_cluster_is_restored_into_one_new_cluster(ansible_playboo
     assert not any(m.get("isLearner") for m in after[0]["members"])
     # A new logical cluster (the recovery guide): another cluster ID than the one backed up.
     assert after[0]["header"]["cluster_id"] != before["header"]["cluster_id"]
+    # Member IDs come from the peer URLs and the cluster token (etcd's default: kubeadm sets none): cp-0's is what
+    # `kubeadm init` bootstrapped it with; the joined members had IDs with a time in them, now new ones.
+    ids_before = {m["name"]: m["ID"] for m in before["members"]}
+    ids_after = {m["name"]: m["ID"] for m in after[0]["members"]}
+    assert [ids_after[n] == ids_before[n] for n in ("cp-0", "cp-1", "cp-2")] == [True, False, False]
     # The snapshot's data on every member, read from each one (serializable: its own copy, not the leader's).
     for node in cluster.nodes:
         assert node.etcdctl("get", "--consistency=s", "--print-value-only", KEY).strip() == "before-backup"
