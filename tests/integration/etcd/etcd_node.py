@@ -41,6 +41,13 @@ def _free_port():
         return sock.getsockname()[1]
 
 
+def flip_a_bit(path):
+    """Flip one bit in the middle of a file: damage that keeps its size, which only a checksum notices."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
 def _name(common_name):
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 

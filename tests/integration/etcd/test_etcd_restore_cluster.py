@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from etcd_node import flip_a_bit
+
 REPO = Path(__file__).resolve().parents[3]
 BACKUP, RESTORE = REPO / "playbooks" / "etcd_backup.yml", REPO / "playbooks" / "etcd_restore.yml"
 KEY = "/registry/kubeforge-test/key"
@@ -92,10 +94,7 @@ def test_a_damaged_snapshot_is_refused_before_any_member_changes(ansible_playboo
     first.put(KEY, "before-backup")
     assert _run(ansible_playbook, cluster, BACKUP).rc == 0
     [snapshot] = first.snapshots_taken()
-    path = first.snapshots / snapshot
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01  # flip one bit in the middle
-    path.write_bytes(bytes(data))
+    flip_a_bit(first.snapshots / snapshot)
     first.put(KEY, "after-backup")
     calls, starts = len(cluster.ctr_calls()), [node.starts for node in cluster.nodes]
     before = cluster.member_list(first)
