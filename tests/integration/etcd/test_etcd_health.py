@@ -84,6 +84,12 @@ def test_a_stopped_member_is_reported_critical_by_name(ansible_playbook, etcd_no
     assert [call["argv"][-2:] for call in _ctr_calls(etcd_node)] == [["endpoint", "status"]]
     assert "EtcdMember/cp-0" in run.task("Fail at the chosen severity").msg
     assert not [task.name for task in run.tasks if task.changed]
+    # health_etcd=false: etcd is not asked (no ctr call), nothing about it is reported.
+    skipped = _health(
+        ansible_playbook, etcd_node, server, extra_vars={"health_fail_at": "critical", "health_etcd": False}
+    )
+    assert skipped.rc == 0, skipped.stdout[-3000:]
+    assert _etcd_findings(skipped) == [] and len(_ctr_calls(etcd_node)) == 1
 
 
 def test_a_learner_and_a_member_without_a_control_plane_are_warnings(ansible_playbook, etcd_node, apiserver_factory):
