@@ -28,7 +28,12 @@ class EtcdCluster:
         # Short: ansible-playbook puts unix sockets under TMPDIR (the path limit is 108 bytes).
         self.controller_tmp = Path(tempfile.mkdtemp(prefix="kf-etcd-"))
 
-    def create(self):
+    def create(self, joined=True):
+        """joined=False: each control plane runs `kubeadm init` of its own (separate etcd clusters, separate CAs)."""
+        if not joined:
+            for node in self.nodes:
+                node.create().start_kubelet()
+            return self
         ca = issue(None, None, "etcd-ca", None)
         first, *joining = self.nodes
         first.create(ca)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from etcd_cluster import EtcdCluster
+
 REPO = Path(__file__).resolve().parents[3]
 PLAYBOOK = REPO / "playbooks" / "health.yml"
 SHOW = "Show the findings, worst first"
@@ -30,7 +32,10 @@ def _health(ansible_playbook, node, server, **options):
 
 def _etcd_lines(shown):
     lines = [line.split(" ", 2) for line in shown if line != "no findings"]
-    return [line for line in lines if line[1].startswith("EtcdMember/") or (line[1] == "etcd" and "member" in line[2])]
+    # The object "etcd" also names the snapshot-age finding (not this file's subject).
+    return [
+        line for line in lines if line[1].startswith("EtcdMember/") or (line[1] == "etcd" and "snapshot" not in line[2])
+    ]
 
 
 def _etcd_findings(run):
@@ -109,34 +114,68 @@ def test_a_learner_and_a_member_without_a_control_plane_are_warnings(ansible_pla
     assert _etcd_findings(run)[2][2].startswith("healthy, "), _etcd_findings(run)
 
 
-def test_a_stopped_member_of_three_is_named_and_the_others_are_healthy(
-    ansible_playbook, etcd_cluster, apiserver_factory
-):
-    server = apiserver_factory()
-    stopped = etcd_cluster.nodes[1]
-    stopped.stop()  # cp-1's etcd down, its manifest in place; the other two keep quorum
-
+def _cluster_health(ansible_playbook, cluster, server):
+    """health.yml over the cluster's control planes; the findings health.yml showed (on cp-0) and its stats."""
     run = ansible_playbook(
         PLAYBOOK,
-        inventory_lines=etcd_cluster.inventory_lines(),
+        inventory_lines=cluster.inventory_lines(),
         extra_vars={
             "health_become": False,
             "health_kubeconfig": str(server.kubeconfig),
             "health_drift": False,
             "health_etcd_timeout": 2,
         },
-        env=etcd_cluster.env(),
+        env=cluster.env(),
     )
-
     assert run.rc == 0, run.stdout[-3000:]
     data = json.loads(run.stdout[run.stdout.find("{") :])
     [shown] = [t["hosts"]["cp-0"]["msg"] for p in data["plays"] for t in p["tasks"] if t["task"]["name"] == SHOW]
-    etcd = _etcd_lines(shown)
+    return _etcd_lines(shown), data["stats"]
+
+
+def test_stopped_members_of_three_are_named_and_the_last_one_has_no_leader(
+    ansible_playbook, etcd_cluster, apiserver_factory
+):
+    server = apiserver_factory()
+    one, two = etcd_cluster.nodes[1:]
+    one.stop()  # cp-1's etcd down, its manifest in place; the other two keep quorum
+
+    etcd, stats = _cluster_health(ansible_playbook, etcd_cluster, server)
+
     assert [f[:2] for f in etcd] == [
         ["critical", "EtcdMember/cp-1"],
         ["info", "EtcdMember/cp-0"],
         ["info", "EtcdMember/cp-2"],
-    ], shown
-    assert etcd[0][2].startswith(f"unreachable at {stopped.endpoint} from cp-1: "), etcd
+    ], etcd
+    assert etcd[0][2].startswith(f"unreachable at {one.endpoint} from cp-1: "), etcd
     assert all(", 3 member(s), " in f[2] for f in etcd[1:]), etcd
-    assert not [host for host, stats in data["stats"].items() if stats["changed"]], data["stats"]
+    assert not [host for host, host_stats in stats.items() if host_stats["changed"]], stats
+
+    two.stop()  # quorum lost: cp-0 still answers its status, without a leader (https://etcd.io/docs/v3.5/metrics/)
+    etcd, _stats = _cluster_health(ansible_playbook, etcd_cluster, server)
+
+    assert [f[:2] for f in etcd] == [
+        ["critical", "EtcdMember/cp-0"],
+        ["critical", "EtcdMember/cp-1"],
+        ["critical", "EtcdMember/cp-2"],
+    ], etcd
+    assert etcd[0][2] == "has no leader (on cp-0)", etcd
+
+
+def test_control_planes_in_different_etcd_clusters_are_critical(ansible_playbook, tmp_path, apiserver_factory):
+    server = apiserver_factory()
+    cluster = EtcdCluster(tmp_path / "split", size=2)
+    try:
+        cluster.create(joined=False)  # two `kubeadm init`s: each control plane has an etcd cluster of its own
+        ids = [cluster.member_list(node)["header"]["cluster_id"] for node in cluster.nodes]
+        etcd, _stats = _cluster_health(ansible_playbook, cluster, server)
+    finally:
+        cluster.stop()
+
+    assert etcd[0] == [
+        "critical",
+        "etcd",
+        f"the control planes answer from 2 different etcd clusters: cp-0 in {ids[0]:x}, cp-1 in {ids[1]:x}",
+    ], etcd
+    assert etcd[1] == ["warning", "etcd", "1 member(s) (cp-0), the inventory has 2 control plane(s)"], etcd
+    assert [f[:2] for f in etcd[2:]] == [["info", "EtcdMember/cp-0"], ["info", "EtcdMember/cp-1"]], etcd
