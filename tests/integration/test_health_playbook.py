@@ -150,6 +150,7 @@ def test_clean_cluster_reports_nothing_above_info(ansible_playbook, tmp_path, cl
     assert {(f["object"], f["message"].split(",")[0]) for f in report["findings"]} == {
         ("etcd", "no etcd snapshot on the control planes (kubeforge.cluster.etcd_backup)"),
         ("Host/localhost", "/readyz not read: no kube-apiserver manifest with --advertise-address and --secure-port"),
+        ("Host/localhost", "no etcd static pod manifest: etcd not read (external etcd?)"),
         ("Host/localhost/kubelet-client-current.pem", "expires in 364 days"),
         ("Host/localhost/kubelet.crt", "expires in 364 days"),
     }

@@ -41,6 +41,13 @@ def _free_port():
         return sock.getsockname()[1]
 
 
+def flip_a_bit(path):
+    """Flip one bit in the middle of a file: damage that keeps its size, which only a checksum notices."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
 def _name(common_name):
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
@@ -96,12 +103,17 @@ class EtcdNode:
         self._stop = threading.Event()
         self._thread = None
         self.starts = 0
+        self.peer_url = f"https://127.0.0.1:{self.peer_port}"
+        self.initial_cluster = f"{self.name}={self.peer_url}"  # kubeadm init: this member alone
+        self.cluster_state = None  # kubeadm join --control-plane writes "existing" (etcd.go CreateStackedEtcd...)
 
     # --- setup -----------------------------------------------------------------------------------------------
-    def create(self):
+    def create(self, ca=None):
+        """``ca``: (certificate, key) of the etcd CA the control planes share (kubeadm copies etcd/ca to joining
+        control planes); a new one when None."""
         self.pki.mkdir(parents=True)
         self.manifests.mkdir(parents=True)
-        ca, ca_key = issue(None, None, "etcd-ca", None)
+        ca, ca_key = ca or issue(None, None, "etcd-ca", None)
         write_pair(self.pki, "ca", ca, ca_key)
         server_usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
         write_pair(self.pki, "server", *issue(ca, ca_key, self.name, server_usages, ip=True))
@@ -118,14 +130,16 @@ class EtcdNode:
         return self
 
     def flags(self):
-        peer = f"https://127.0.0.1:{self.peer_port}"
+        peer = self.peer_url
+        state = [f"--initial-cluster-state={self.cluster_state}"] if self.cluster_state else []
         return [
             f"--advertise-client-urls={self.endpoint}",
             f"--cert-file={self.pki}/server.crt",
             "--client-cert-auth=true",
             f"--data-dir={self.data_dir}",
             f"--initial-advertise-peer-urls={peer}",
-            f"--initial-cluster={self.name}={peer}",
+            f"--initial-cluster={self.initial_cluster}",
+            *state,
             f"--key-file={self.pki}/server.key",
             f"--listen-client-urls={self.endpoint}",
             f"--listen-peer-urls={peer}",
@@ -188,10 +202,11 @@ class EtcdNode:
             self._sync()
             self._stop.wait(0.2)
 
-    def start_kubelet(self):
+    def start_kubelet(self, wait=True):
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
-        self.wait_healthy()
+        if wait:
+            self.wait_healthy()
 
     def stop(self):
         self._stop.set()

@@ -13,6 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from etcd_node import flip_a_bit
+
 REPO = Path(__file__).resolve().parents[3]
 BACKUP, RESTORE = REPO / "playbooks" / "etcd_backup.yml", REPO / "playbooks" / "etcd_restore.yml"
 KEY = "/registry/kubeforge-test/key"
@@ -90,10 +92,7 @@ def test_restore_refuses_a_damaged_snapshot_before_anything_changes(ansible_play
     node.put(KEY, "before-backup")
     assert _run(ansible_playbook, node, BACKUP).rc == 0
     [snapshot] = node.snapshots_taken()
-    path = node.snapshots / snapshot
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01  # flip one bit in the middle
-    path.write_bytes(bytes(data))
+    flip_a_bit(node.snapshots / snapshot)
     node.put(KEY, "after-backup")
     calls, starts = len(_ctr_calls(node)), node.starts
 
