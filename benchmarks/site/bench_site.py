@@ -211,7 +211,8 @@ def molecule_inventory():
 
 
 def measure(variant, name, inventories, extra, check=False):
-    result = run_playbook(variant, REPO / "playbooks" / "site.yml", inventories, extra, check=check)
+    # each tree's own site.yml (its playbook-relative task files belong to it too)
+    result = run_playbook(variant, Path(variant["root"]) / "playbooks" / "site.yml", inventories, extra, check=check)
     return report(variant, name, result)
 
 

@@ -7,9 +7,14 @@ the reads that --check now runs too (control_plane's API server readiness, host_
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import http.server
 import os
 import socket
 import sys
+import tarfile
+import threading
 
 LINK = "kubeforge.cluster.cni_plugins : Link each plugin that no other package installed there"
 LIST = "kubeforge.cluster.cni_plugins : List what the plugin directory already holds"
@@ -180,3 +185,121 @@ def test_check_mode_runs_the_port_check(ansible_playbook):
         )
     assert run.rc != 0
     assert f"TCP ports in use: {port}" in run.stdout
+
+
+def _mirror(tmp_path):
+    """A dl.k8s.io-like mirror in tmp_path served on loopback: kubeadm and kubectl 1.2.3, crictl 1.2.0."""
+    root = tmp_path / "mirror"
+    release = root / "release" / "v1.2.3" / "bin" / "linux" / "amd64"
+    release.mkdir(parents=True)
+    for name in ("kubeadm", "kubectl"):
+        _publish(release / name, f"#!/bin/sh\necho {name}\n".encode())
+    crictl_dir = root / "crictl" / "v1.2.0"
+    crictl_dir.mkdir(parents=True)
+    source = tmp_path / "crictl"
+    source.write_text("#!/bin/sh\necho crictl\n")
+    tarball = crictl_dir / "crictl-v1.2.0-linux-amd64.tar.gz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        archive.add(source, arcname="crictl")
+    _publish(tarball, tarball.read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    extra = {
+        "kube_packages_install_method": "mirror",
+        "kube_packages_kubernetes_version": "1.2.3",
+        "kube_packages_components": ["kubeadm", "kubectl"],
+        "kube_packages_mirror_url": url,
+        "kube_packages_crictl_mirror": f"{url}/crictl",
+        "kube_packages_crictl_version": "1.2.0",
+        "kube_packages_bin_dir": str(tmp_path / "bin"),
+        "kube_packages_cache_dir": str(tmp_path / "cache"),
+        "ansible_become": False,
+    }
+    (tmp_path / "bin").mkdir()
+    return server, release, extra
+
+
+def _publish(path, data):
+    path.write_bytes(data)
+    path.with_name(path.name + ".sha256").write_text(hashlib.sha256(data).hexdigest() + "\n")
+
+
+KP = "kubeforge.cluster.kube_packages : "
+READ_KP = "Read what is installed and what the mirror publishes"
+KP_ACTS = {
+    "Create the download cache": "file",
+    "Download each binary and check it against the mirror's .sha256 file": "get_url",
+    "Download crictl (cri-tools) and check it against its .sha256 file": "get_url",
+    "Install the binaries": "copy",
+    "Unpack crictl into the cache": "unarchive",
+    "Install crictl": "copy",
+}
+
+
+def _acted(run):
+    """The mirror tasks that ran a module, with the loop items they ran for."""
+    acted = {}
+    for name in KP_ACTS:
+        result = run.task(KP + name).result
+        if result.get("skipped"):
+            continue
+        items = [item.get("item") for item in result.get("results", []) if not item.get("skipped")]
+        acted[name] = items or True
+    return acted
+
+
+def test_kube_packages_mirror_second_run_runs_no_module_but_the_read_and_still_finds_drift(tmp_path, ansible_playbook):
+    """The mirror method: a host that has the mirror's binaries runs one read and no get_url, copy or unarchive
+    (the old tasks ran 11 modules per run); each kind of drift the old tasks caught is still acted on."""
+    server, release, extra = _mirror(tmp_path)
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.kube_packages"}}
+    try:
+        first = ansible_playbook([task], extra_vars=extra)
+        assert first.rc == 0, first.stdout
+        assert set(_acted(first)) == set(KP_ACTS)
+        bin_dir, cache = tmp_path / "bin", tmp_path / "cache"
+        assert (bin_dir / "kubectl").read_text() == "#!/bin/sh\necho kubectl\n"
+        assert (bin_dir / "crictl").read_text() == "#!/bin/sh\necho crictl\n"
+
+        second = ansible_playbook([task], extra_vars=extra)
+        assert second.rc == 0, second.stdout
+        assert not any(t.changed for t in second.tasks)
+        assert _acted(second) == {}
+        assert second.task(KP + READ_KP).action == "ansible.builtin.command"
+
+        # Drift: an installed binary changed, the unpacked crictl changed, the mirror republished kubeadm.
+        (bin_dir / "kubectl").write_text("tampered")
+        (cache / "crictl").write_text("tampered")
+        _publish(release / "kubeadm", b"#!/bin/sh\necho kubeadm, rebuilt\n")
+        check = ansible_playbook([task], extra_vars=extra, check=True)
+        assert check.rc == 0, check.stdout
+        assert (bin_dir / "kubectl").read_text() == "tampered"
+        drift = _acted(check)
+        assert drift["Download each binary and check it against the mirror's .sha256 file"] == ["kubeadm"]
+        assert drift["Install the binaries"] == ["kubeadm", "kubectl"]
+        assert "Install crictl" not in drift  # the installed crictl is still the tarball's
+        # (unarchive does not run in check mode with gtar: it skips, as it did before)
+
+        third = ansible_playbook([task], extra_vars=extra)
+        assert third.rc == 0, third.stdout
+        assert set(_acted(third)) == {
+            "Download each binary and check it against the mirror's .sha256 file",
+            "Install the binaries",
+            "Unpack crictl into the cache",
+        }
+        assert (bin_dir / "kubectl").read_text() == "#!/bin/sh\necho kubectl\n"
+        assert (bin_dir / "kubeadm").read_text() == "#!/bin/sh\necho kubeadm, rebuilt\n"
+        assert (cache / "crictl").read_text() == "#!/bin/sh\necho crictl\n"
+        assert _acted(ansible_playbook([task], extra_vars=extra)) == {}
+
+        # A published checksum that does not match: nothing installed, the binary named.
+        (release / "kubectl.sha256").write_text("0" * 64 + "\n")
+        bad = ansible_playbook([task], extra_vars=extra)
+        assert bad.rc != 0
+        assert "no verified copy of kubectl" in bad.stdout
+        assert (bin_dir / "kubectl").read_text() == "#!/bin/sh\necho kubectl\n"
+    finally:
+        server.shutdown()
