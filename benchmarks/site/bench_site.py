@@ -309,6 +309,33 @@ def print_summary(results):
     first = results.get("first_run")
     if first:
         print(f"{first['label']:>8} first  {first['seconds']:6.1f} s  rc={first['rc']}")
+    print("\n=== rows for docs/benchmarks.md")
+    print("\n".join(table_rows(results)))
+
+
+def table_rows(results):
+    """docs/benchmarks.md's table: one row per run (first run, then noop/check/floor of each tree in run order)."""
+    rows = [
+        "| run | tree | wall s | load | tasks per host | module runs per host | changed | ratio to floor |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    first = results.get("first_run")
+    runs = [("first run (fresh hosts)", first.get("label", ""), first)] if first else []
+    for key, values in results["runs"].items():
+        label, name = key.split("/")
+        runs += [(name, label, run) for run in values]
+    for name, label, run in runs:
+        floor = median(results["runs"].get(f"{label}/floor", []))
+        per_host = {host: info for host, info in run.get("per_host", {}).items() if host != "localhost"}
+        tasks = " / ".join(f"{host} {info['tasks']}" for host, info in per_host.items())
+        modules = " / ".join(f"{info['module_runs']}" for info in per_host.values())
+        changed = sum(info["changed"] for info in per_host.values())
+        wall = (
+            f"{run['seconds']}" if run.get("ok") or name == "first run (fresh hosts)" else f"failed ({run['seconds']})"
+        )
+        ratio = f"{run['seconds'] / floor:.2f}x" if floor and run.get("ok") and "first" not in name else "-"
+        rows.append(f"| {name} | {label} | {wall} | {run['load1']} | {tasks} | {modules} | {changed} | {ratio} |")
+    return rows
 
 
 def median(runs):

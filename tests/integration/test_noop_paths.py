@@ -303,3 +303,83 @@ def test_kube_packages_mirror_second_run_runs_no_module_but_the_read_and_still_f
         assert (bin_dir / "kubectl").read_text() == "#!/bin/sh\necho kubectl\n"
     finally:
         server.shutdown()
+
+
+def _state(path, mode="0644"):
+    return f"{mode} root root {hashlib.sha256(path.read_bytes()).hexdigest()}"
+
+
+def test_host_prep_reads_its_files_in_one_find(tmp_path, ansible_playbook):
+    """host_prep's preflight reads the files of an existing node and the files it writes in one find (it ran a stat
+    per node file, and each template a stat and a file module): path -> "<mode> <owner> <group> <sha256>"."""
+    (tmp_path / "kubernetes").mkdir()
+    kubelet_conf = tmp_path / "kubernetes" / "kubelet.conf"
+    kubelet_conf.write_text("kubelet\n")
+    kubelet_conf.chmod(0o600)
+    (tmp_path / "sysctl.d").mkdir()
+    sysctl = tmp_path / "sysctl.d" / "99-kubeforge.conf"
+    sysctl.write_text("net.ipv4.ip_forward = 1\n")
+    sysctl.chmod(0o644)
+    (tmp_path / "sysctl.d" / "other.conf").write_text("not asked for\n")
+    paths = [str(kubelet_conf), str(tmp_path / "kubernetes" / "manifests" / "kube-apiserver.yaml"), str(sysctl)]
+    run = ansible_playbook(
+        [
+            {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "hardware", "network"]}},
+            {
+                "ansible.builtin.include_role": {
+                    "name": "kubeforge.cluster.host_prep",
+                    "tasks_from": "preflight",
+                    "public": True,
+                }
+            },
+            {"name": "found", "ansible.builtin.debug": {"var": "host_prep_found"}},
+        ],
+        check=True,
+        extra_vars={
+            "host_prep_read_root": str(tmp_path),
+            "host_prep_read_paths": paths,
+            "host_prep_preflight": dict.fromkeys(("cpus", "memory", "unique_mac", "unique_product_uuid"), "ignore"),
+        },
+    )
+    assert run.rc == 0, run.stdout
+    read = run.task("kubeforge.cluster.host_prep : " + FIND_NODE)
+    assert read.action == "ansible.builtin.find"
+    assert run.task("found").result["host_prep_found"] == {
+        str(kubelet_conf): _state(kubelet_conf, "0600"),
+        str(sysctl): _state(sysctl),
+    }
+
+
+FIND_NODE = "Look for the files of an existing node (kubeadm init/join wrote them) and the files this role writes"
+MODULES = "kubeforge.cluster.host_prep : Persist the kernel modules in /etc/modules-load.d"
+
+
+def test_host_prep_writes_a_file_only_when_its_checksum_mode_or_owner_differ(ansible_playbook):
+    """Check mode (nothing is written): the template task runs (reporting the change, with a diff) when the file is
+    missing or its content, mode or owner differ, and is skipped when the read state is what it would write -- the
+    checksum of the template module's own rendering (its diff), so the role's lookup renders the same text."""
+    dest = "/etc/modules-load.d/kubeforge.conf"
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "modules"}}
+
+    def run(found):
+        result = ansible_playbook(
+            [task],
+            check=True,
+            diff=True,
+            extra_vars={"host_prep_found": found, "host_prep_kernel_modules": ["overlay", "br_netfilter"]},
+        )
+        assert result.rc == 0, result.stdout
+        return result.task(MODULES)
+
+    missing = run({})
+    assert missing.changed
+    rendered = missing.diff[0]["after"]
+    assert rendered.endswith("overlay\nbr_netfilter\n")
+    same = "0644 root root " + hashlib.sha256(rendered.encode()).hexdigest()
+    assert run({dest: same}).result.get("skipped") is True
+    for drift in (
+        "0644 root root " + "0" * 64,
+        same.replace("0644", "0664", 1),
+        same.replace("root root", "root adm", 1),
+    ):
+        assert run({dest: drift}).changed, drift
