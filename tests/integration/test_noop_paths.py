@@ -2,7 +2,8 @@
 
 Run on localhost against files in tmp_path: cni_plugins' one listing of the plugin directory (instead of a stat per
 plugin), host_prep's one read of the kernel parameters (instead of a slurp per parameter) and dpkg before apt; and
-the reads that --check now runs too (control_plane's API server readiness, host_prep's listening ports).
+the reads that --check now runs too (control_plane's API server readiness, host_prep's listening ports); one read per
+role instead of a task per file (kube_packages' mirror, cache and installed binaries; host_prep's files and host state).
 """
 
 from __future__ import annotations
@@ -11,15 +12,21 @@ import functools
 import hashlib
 import http.server
 import os
+import re
 import socket
+import subprocess
 import sys
 import tarfile
 import threading
+from pathlib import Path
+
+import yaml
 
 LINK = "kubeforge.cluster.cni_plugins : Link each plugin that no other package installed there"
 LIST = "kubeforge.cluster.cni_plugins : List what the plugin directory already holds"
 DRIFT = "kubeforge.cluster.host_prep : Report the kernel parameters check mode would set"
 READ = "kubeforge.cluster.host_prep : Read the live kernel parameters"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _plugins(tmp_path):
@@ -383,3 +390,39 @@ def test_host_prep_writes_a_file_only_when_its_checksum_mode_or_owner_differ(ans
         same.replace("root root", "root adm", 1),
     ):
         assert run({dest: drift}).changed, drift
+
+
+FSTAB_LINES = [
+    "UUID=1 none swap sw 0 0",
+    "/swapfile\tnone\tswap\tdefaults\t0\t0",
+    "/dev/sdb2 none swap",
+    "# UUID=2 none swap sw 0 0",
+    "UUID=3 / ext4 errors=remount-ro 0 1",
+    "UUID=4 /swap ext4 defaults 0 2",
+    "  UUID=5 none swap sw 0 0",
+    "/dev/sdc1 /mnt swapfs defaults 0 0",
+]
+
+
+def test_host_state_counts_every_fstab_line_the_swap_replace_would_change(tmp_path):
+    """host_prep reads /proc/swaps and counts the fstab swap lines in one run (files/host-state.sh) and skips the
+    replace task when there are none: the count must cover every line the replace's own pattern would change."""
+    role = REPO_ROOT / "roles" / "host_prep"
+    swap_task = yaml.safe_load((role / "tasks" / "swap.yml").read_text())[1]["ansible.builtin.replace"]
+    pattern = re.compile(swap_task["regexp"], re.MULTILINE)
+    script = (role / "files" / "host-state.sh").read_text()
+    for count in range(len(FSTAB_LINES) + 1):
+        fstab = tmp_path / f"fstab-{count}"
+        fstab.write_text("".join(line + "\n" for line in FSTAB_LINES[:count]))
+        changed = len(pattern.findall(fstab.read_text()))
+        run = subprocess.run(
+            ["sh", "-c", script.replace("/etc/fstab", str(fstab)), "host-state.sh", "no-ports"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = run.stdout.splitlines()
+        assert lines[0].startswith("uuid ") and lines[1].startswith("swaps ")
+        counted = int(lines[2].split()[1])
+        assert (counted == 0) == (changed == 0), (count, counted, changed)
+        assert counted >= changed
