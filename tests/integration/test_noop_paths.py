@@ -323,12 +323,16 @@ def test_host_prep_reads_its_files_in_one_find(tmp_path, ansible_playbook):
     kubelet_conf = tmp_path / "kubernetes" / "kubelet.conf"
     kubelet_conf.write_text("kubelet\n")
     kubelet_conf.chmod(0o600)
+    (tmp_path / "kubernetes" / "manifests").mkdir()
+    apiserver = tmp_path / "kubernetes" / "manifests" / "kube-apiserver.yaml"
+    apiserver.write_text("kind: Pod\n")
+    apiserver.chmod(0o600)
     (tmp_path / "sysctl.d").mkdir()
     sysctl = tmp_path / "sysctl.d" / "99-kubeforge.conf"
     sysctl.write_text("net.ipv4.ip_forward = 1\n")
     sysctl.chmod(0o644)
     (tmp_path / "sysctl.d" / "other.conf").write_text("not asked for\n")
-    paths = [str(kubelet_conf), str(tmp_path / "kubernetes" / "manifests" / "kube-apiserver.yaml"), str(sysctl)]
+    paths = [str(kubelet_conf), str(apiserver), str(tmp_path / "modules-load.d" / "kubeforge.conf"), str(sysctl)]
     run = ansible_playbook(
         [
             {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "hardware", "network"]}},
@@ -353,6 +357,7 @@ def test_host_prep_reads_its_files_in_one_find(tmp_path, ansible_playbook):
     assert read.action == "ansible.builtin.find"
     assert run.task("found").result["host_prep_found"] == {
         str(kubelet_conf): _state(kubelet_conf, "0600"),
+        str(apiserver): _state(apiserver, "0600"),
         str(sysctl): _state(sysctl),
     }
 
