@@ -431,3 +431,40 @@ def test_host_state_counts_every_fstab_line_the_swap_replace_would_change(tmp_pa
         counted = int(lines[2].split()[1])
         assert (counted == 0) == (changed == 0), (count, counted, changed)
         assert counted >= changed
+
+
+WRITE_CONFIG = "kubeforge.cluster.control_plane : Write the kubeadm configuration"
+
+
+def test_control_plane_writes_the_kubeadm_config_only_when_it_differs(tmp_path, ansible_playbook):
+    """control_plane reads its kubeadm configuration and directory in one find: check mode plans the write while the
+    file is missing or differs (content, mode), and runs no module for it once it is what the template writes."""
+    config = tmp_path / "kubernetes" / "kubeadm-config.yaml"
+    tasks = [
+        {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}},
+        {"ansible.builtin.include_role": {"name": "kubeforge.cluster.control_plane", "tasks_from": "config"}},
+    ]
+    extra = {
+        "control_plane_read_root": str(tmp_path),
+        "control_plane_config_path": str(config),
+        "control_plane_kubernetes_version": "v1.36.4",
+        "control_plane_advertise_address": "192.0.2.10",
+        "ansible_become": False,
+    }
+
+    def run():
+        result = ansible_playbook(tasks, check=True, diff=True, extra_vars=extra, groups=["control_plane"])
+        assert result.rc == 0, result.stdout
+        return result.task(WRITE_CONFIG)
+
+    missing = run()
+    assert missing.changed
+    config.parent.mkdir(mode=0o755)
+    config.write_text(missing.diff[0]["after"])
+    config.chmod(0o644)
+    assert run().changed  # mode 0644, the task wants 0600
+    config.chmod(0o600)
+    same = run()
+    assert same.result.get("skipped") is True
+    config.write_text(missing.diff[0]["after"] + "# drift\n")
+    assert run().changed
