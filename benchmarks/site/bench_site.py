@@ -10,7 +10,8 @@ For each collection tree given (--collection LABEL=PATH, default: this working t
           site.yml costs above it is the roles' own work.
 Each is a fresh ``ansible-playbook`` process (its start-up included), timed from start to exit; the task times and
 the tasks per host come from the ansible.posix.json stdout callback (test tooling: the `ansible` package of
-requirements/test.txt). ``--first-run`` runs site.yml once first (fresh hosts) and times that too.
+requirements/test.txt). ``--first-run`` runs site.yml once first (fresh hosts) and times that too; with the Molecule
+hosts and several trees, each tree gets new hosts, builds the cluster and then runs its no-op/check/floor on it.
 
 Hosts: any inventory (--inventory, repeatable; -e/--extra-vars passed on), or ``--molecule`` (default when no inventory
 is given): the cluster scenario's hosts (extensions/molecule/cluster), created and prepared with
@@ -20,7 +21,8 @@ scenario's settings (group_vars/all.yml) as extra vars. Run that under the Docke
     flock /tmp/kubeforge-docker.lock .venv/bin/python benchmarks/site/bench_site.py --first-run \\
         --collection before=/tmp/kubeforge-main --collection after=. --runs 2 --json .cache/bench-site.json
 
-Collections are measured alternately (before, after, before, after, ...) so both see the same load. A tree's own
+Collections are measured alternately (before, after, before, after, ...) so both see the same load (with --first-run
+on the Molecule hosts: one tree after the other, each on its own new hosts). A tree's own
 ansible.cfg is used (ANSIBLE_CONFIG=<tree>/ansible.cfg); --env LABEL:NAME=VALUE adds an environment variable to one.
 """
 
@@ -210,8 +212,17 @@ def molecule_inventory():
     return str(found[-1])
 
 
+def fresh_hosts():
+    """The cluster scenario's hosts, new: destroy first (containers of the same names left by an interrupted run
+    would make create fail), create, prepare; returns the inventory."""
+    if molecule("destroy") or molecule("create") or molecule("prepare"):
+        sys.exit("bench_site: molecule create/prepare failed")
+    return [molecule_inventory()]
+
+
 def measure(variant, name, inventories, extra, check=False):
-    result = run_playbook(variant, REPO / "playbooks" / "site.yml", inventories, extra, check=check)
+    # each tree's own site.yml (its playbook-relative task files belong to it too)
+    result = run_playbook(variant, Path(variant["root"]) / "playbooks" / "site.yml", inventories, extra, check=check)
     return report(variant, name, result)
 
 
@@ -250,7 +261,11 @@ def main():
     parser.add_argument("-i", "--inventory", action="append", default=[], help="inventory (default: --molecule)")
     parser.add_argument("-e", "--extra-vars", action="append", default=[], help="passed to ansible-playbook")
     parser.add_argument("--molecule", action="store_true", help="create, use and destroy the cluster scenario's hosts")
-    parser.add_argument("--first-run", action="store_true", help="run site.yml once first (first collection)")
+    parser.add_argument(
+        "--first-run",
+        action="store_true",
+        help="run site.yml once first on fresh hosts (with --molecule: each tree on its own new hosts)",
+    )
     parser.add_argument("--runs", type=int, default=1, help="no-op/check/floor rounds per collection (default 1)")
     parser.add_argument("--modes", default="noop,check,floor", help="which of noop,check,floor to run (floor: noop)")
     parser.add_argument("--keep", action="store_true", help="--molecule: leave the hosts (molecule destroy later)")
@@ -261,11 +276,18 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kubeforge-bench-site-") as workdir:
         variants = [variant_from(spec, args.env, workdir) for spec in args.collection or ["this="]]
         try:
-            # destroy first: containers of the same names left by an interrupted run would make create fail.
-            if use_molecule and (molecule("destroy") or molecule("create") or molecule("prepare")):
-                sys.exit("bench_site: molecule create/prepare failed")
-            inventories = args.inventory or [molecule_inventory()]
-            results = benchmark(args, variants, inventories, extra, workdir)
+            if args.first_run and use_molecule and len(variants) > 1:
+                # every tree builds the cluster from fresh hosts, then measures its no-op/check/floor on it
+                results = {"inventories": [], "extra_vars": extra, "runs": {}, "first_run": None, "first_runs": []}
+                for variant in variants:
+                    inventories = fresh_hosts()
+                    part = benchmark(args, [variant], inventories, extra, workdir)
+                    results["inventories"] = inventories
+                    results["first_runs"].append(part["first_run"])
+                    results["runs"].update(part["runs"])
+            else:
+                inventories = args.inventory or (fresh_hosts() if use_molecule else [])
+                results = benchmark(args, variants, inventories, extra, workdir)
         finally:
             if use_molecule and not args.keep:
                 molecule("cleanup")
@@ -305,9 +327,40 @@ def print_summary(results):
             value = median(results["runs"].get(f"{label}/{name}", []))
             ratio = f"{value / floor:.2f}x" if value and floor else "-"
             print(f"{label:>8} {name:<6} {value or 0:6.1f} s  {ratio}")
-    first = results.get("first_run")
-    if first:
-        print(f"{first['label']:>8} first  {first['seconds']:6.1f} s  rc={first['rc']}")
+    for first in results.get("first_runs") or [results.get("first_run")]:
+        if first:
+            print(f"{first['label']:>8} first  {first['seconds']:6.1f} s  rc={first['rc']}")
+    print("\n=== rows for docs/benchmarks.md")
+    print("\n".join(table_rows(results)))
+
+
+def table_rows(results):
+    """docs/benchmarks.md's table: one row per run (first run, then noop/check/floor of each tree in run order)."""
+    rows = [
+        "| run | tree | wall s | load | tasks per host | module runs per host | changed | ratio to floor |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    firsts = (
+        results.get("first_runs") or [results["first_run"]]
+        if results.get("first_run") or results.get("first_runs")
+        else []
+    )
+    runs = [("first run (fresh hosts)", first.get("label", ""), first) for first in firsts if first]
+    for key, values in results["runs"].items():
+        label, name = key.split("/")
+        runs += [(name, label, run) for run in values]
+    for name, label, run in runs:
+        floor = median(results["runs"].get(f"{label}/floor", []))
+        per_host = {host: info for host, info in run.get("per_host", {}).items() if host != "localhost"}
+        tasks = " / ".join(f"{host} {info['tasks']}" for host, info in per_host.items())
+        modules = " / ".join(f"{info['module_runs']}" for info in per_host.values())
+        changed = sum(info["changed"] for info in per_host.values())
+        wall = (
+            f"{run['seconds']}" if run.get("ok") or name == "first run (fresh hosts)" else f"failed ({run['seconds']})"
+        )
+        ratio = f"{run['seconds'] / floor:.2f}x" if floor and run.get("ok") and "first" not in name else "-"
+        rows.append(f"| {name} | {label} | {wall} | {run['load1']} | {tasks} | {modules} | {changed} | {ratio} |")
+    return rows
 
 
 def median(runs):

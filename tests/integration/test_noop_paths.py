@@ -2,19 +2,31 @@
 
 Run on localhost against files in tmp_path: cni_plugins' one listing of the plugin directory (instead of a stat per
 plugin), host_prep's one read of the kernel parameters (instead of a slurp per parameter) and dpkg before apt; and
-the reads that --check now runs too (control_plane's API server readiness, host_prep's listening ports).
+the reads that --check now runs too (control_plane's API server readiness, host_prep's listening ports); one read per
+role instead of a task per file (kube_packages' mirror, cache and installed binaries; host_prep's files and host state).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import http.server
 import os
+import re
 import socket
+import subprocess
 import sys
+import tarfile
+import threading
+from pathlib import Path
+
+import yaml
 
 LINK = "kubeforge.cluster.cni_plugins : Link each plugin that no other package installed there"
 LIST = "kubeforge.cluster.cni_plugins : List what the plugin directory already holds"
 DRIFT = "kubeforge.cluster.host_prep : Report the kernel parameters check mode would set"
 READ = "kubeforge.cluster.host_prep : Read the live kernel parameters"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _plugins(tmp_path):
@@ -180,3 +192,279 @@ def test_check_mode_runs_the_port_check(ansible_playbook):
         )
     assert run.rc != 0
     assert f"TCP ports in use: {port}" in run.stdout
+
+
+def _mirror(tmp_path):
+    """A dl.k8s.io-like mirror in tmp_path served on loopback: kubeadm and kubectl 1.2.3, crictl 1.2.0."""
+    root = tmp_path / "mirror"
+    release = root / "release" / "v1.2.3" / "bin" / "linux" / "amd64"
+    release.mkdir(parents=True)
+    for name in ("kubeadm", "kubectl"):
+        _publish(release / name, f"#!/bin/sh\necho {name}\n".encode())
+    crictl_dir = root / "crictl" / "v1.2.0"
+    crictl_dir.mkdir(parents=True)
+    source = tmp_path / "crictl"
+    source.write_text("#!/bin/sh\necho crictl\n")
+    tarball = crictl_dir / "crictl-v1.2.0-linux-amd64.tar.gz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        archive.add(source, arcname="crictl")
+    _publish(tarball, tarball.read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    extra = {
+        "kube_packages_install_method": "mirror",
+        "kube_packages_kubernetes_version": "1.2.3",
+        "kube_packages_components": ["kubeadm", "kubectl"],
+        "kube_packages_mirror_url": url,
+        "kube_packages_crictl_mirror": f"{url}/crictl",
+        "kube_packages_crictl_version": "1.2.0",
+        "kube_packages_bin_dir": str(tmp_path / "bin"),
+        "kube_packages_cache_dir": str(tmp_path / "cache"),
+        "ansible_become": False,
+    }
+    (tmp_path / "bin").mkdir()
+    return server, release, extra
+
+
+def _publish(path, data):
+    path.write_bytes(data)
+    path.with_name(path.name + ".sha256").write_text(hashlib.sha256(data).hexdigest() + "\n")
+
+
+KP = "kubeforge.cluster.kube_packages : "
+READ_KP = "Read what is installed and what the mirror publishes"
+KP_ACTS = {
+    "Create the download cache": "file",
+    "Download each binary and check it against the mirror's .sha256 file": "get_url",
+    "Download crictl (cri-tools) and check it against its .sha256 file": "get_url",
+    "Install the binaries": "copy",
+    "Unpack crictl into the cache": "unarchive",
+    "Install crictl": "copy",
+}
+
+
+def _acted(run):
+    """The mirror tasks that ran a module, with the loop items they ran for."""
+    acted = {}
+    for name in KP_ACTS:
+        result = run.task(KP + name).result
+        if result.get("skipped"):
+            continue
+        items = [item.get("item") for item in result.get("results", []) if not item.get("skipped")]
+        acted[name] = items or True
+    return acted
+
+
+def test_kube_packages_mirror_second_run_runs_no_module_but_the_read_and_still_finds_drift(tmp_path, ansible_playbook):
+    """The mirror method: a host that has the mirror's binaries runs one read and no get_url, copy or unarchive
+    (the old tasks ran 11 modules per run); each kind of drift the old tasks caught is still acted on."""
+    server, release, extra = _mirror(tmp_path)
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.kube_packages"}}
+    try:
+        first = ansible_playbook([task], extra_vars=extra)
+        assert first.rc == 0, first.stdout
+        assert set(_acted(first)) == set(KP_ACTS)
+        bin_dir, cache = tmp_path / "bin", tmp_path / "cache"
+        assert (bin_dir / "kubectl").read_text() == "#!/bin/sh\necho kubectl\n"
+        assert (bin_dir / "crictl").read_text() == "#!/bin/sh\necho crictl\n"
+
+        second = ansible_playbook([task], extra_vars=extra)
+        assert second.rc == 0, second.stdout
+        assert not any(t.changed for t in second.tasks)
+        assert _acted(second) == {}
+        assert second.task(KP + READ_KP).action == "ansible.builtin.command"
+
+        # Drift: an installed binary changed, the unpacked crictl changed, the mirror republished kubeadm.
+        (bin_dir / "kubectl").write_text("tampered")
+        (cache / "crictl").write_text("tampered")
+        _publish(release / "kubeadm", b"#!/bin/sh\necho kubeadm, rebuilt\n")
+        check = ansible_playbook([task], extra_vars=extra, check=True)
+        assert check.rc == 0, check.stdout
+        assert (bin_dir / "kubectl").read_text() == "tampered"
+        drift = _acted(check)
+        assert drift["Download each binary and check it against the mirror's .sha256 file"] == ["kubeadm"]
+        assert drift["Install the binaries"] == ["kubeadm", "kubectl"]
+        assert "Install crictl" not in drift  # the installed crictl is still the tarball's
+        # (unarchive does not run in check mode with gtar: it skips, as it did before)
+
+        third = ansible_playbook([task], extra_vars=extra)
+        assert third.rc == 0, third.stdout
+        assert set(_acted(third)) == {
+            "Download each binary and check it against the mirror's .sha256 file",
+            "Install the binaries",
+            "Unpack crictl into the cache",
+        }
+        assert (bin_dir / "kubectl").read_text() == "#!/bin/sh\necho kubectl\n"
+        assert (bin_dir / "kubeadm").read_text() == "#!/bin/sh\necho kubeadm, rebuilt\n"
+        assert (cache / "crictl").read_text() == "#!/bin/sh\necho crictl\n"
+        assert _acted(ansible_playbook([task], extra_vars=extra)) == {}
+
+        # A published checksum that does not match: nothing installed, the binary named.
+        (release / "kubectl.sha256").write_text("0" * 64 + "\n")
+        bad = ansible_playbook([task], extra_vars=extra)
+        assert bad.rc != 0
+        assert "no verified copy of kubectl" in bad.stdout
+        assert (bin_dir / "kubectl").read_text() == "#!/bin/sh\necho kubectl\n"
+    finally:
+        server.shutdown()
+
+
+def _state(path, mode="0644"):
+    return f"{mode} root root {hashlib.sha256(path.read_bytes()).hexdigest()}"
+
+
+def test_host_prep_reads_its_files_in_one_find(tmp_path, ansible_playbook):
+    """host_prep's preflight reads the files of an existing node and the files it writes in one find (it ran a stat
+    per node file, and each template a stat and a file module): path -> "<mode> <owner> <group> <sha256>"."""
+    (tmp_path / "kubernetes").mkdir()
+    kubelet_conf = tmp_path / "kubernetes" / "kubelet.conf"
+    kubelet_conf.write_text("kubelet\n")
+    kubelet_conf.chmod(0o600)
+    (tmp_path / "kubernetes" / "manifests").mkdir()
+    apiserver = tmp_path / "kubernetes" / "manifests" / "kube-apiserver.yaml"
+    apiserver.write_text("kind: Pod\n")
+    apiserver.chmod(0o600)
+    (tmp_path / "sysctl.d").mkdir()
+    sysctl = tmp_path / "sysctl.d" / "99-kubeforge.conf"
+    sysctl.write_text("net.ipv4.ip_forward = 1\n")
+    sysctl.chmod(0o644)
+    (tmp_path / "sysctl.d" / "other.conf").write_text("not asked for\n")
+    paths = [str(kubelet_conf), str(apiserver), str(tmp_path / "modules-load.d" / "kubeforge.conf"), str(sysctl)]
+    run = ansible_playbook(
+        [
+            {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "hardware", "network"]}},
+            {
+                "ansible.builtin.include_role": {
+                    "name": "kubeforge.cluster.host_prep",
+                    "tasks_from": "preflight",
+                    "public": True,
+                }
+            },
+            {"name": "found", "ansible.builtin.debug": {"var": "host_prep_found"}},
+        ],
+        check=True,
+        extra_vars={
+            "host_prep_read_root": str(tmp_path),
+            "host_prep_read_paths": paths,
+            "host_prep_preflight": dict.fromkeys(("cpus", "memory", "unique_mac", "unique_product_uuid"), "ignore"),
+        },
+    )
+    assert run.rc == 0, run.stdout
+    read = run.task("kubeforge.cluster.host_prep : " + FIND_NODE)
+    assert read.action == "ansible.builtin.find"
+    assert run.task("found").result["host_prep_found"] == {
+        str(kubelet_conf): _state(kubelet_conf, "0600"),
+        str(apiserver): _state(apiserver, "0600"),
+        str(sysctl): _state(sysctl),
+    }
+
+
+FIND_NODE = "Look for the files of an existing node (kubeadm init/join wrote them) and the files this role writes"
+MODULES = "kubeforge.cluster.host_prep : Persist the kernel modules in /etc/modules-load.d"
+
+
+def test_host_prep_writes_a_file_only_when_its_checksum_mode_or_owner_differ(ansible_playbook):
+    """Check mode (nothing is written): the template task runs (reporting the change, with a diff) when the file is
+    missing or its content, mode or owner differ, and is skipped when the read state is what it would write -- the
+    checksum of the template module's own rendering (its diff), so the role's lookup renders the same text."""
+    dest = "/etc/modules-load.d/kubeforge.conf"
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "modules"}}
+
+    def run(found):
+        result = ansible_playbook(
+            [task],
+            check=True,
+            diff=True,
+            extra_vars={"host_prep_found": found, "host_prep_kernel_modules": ["overlay", "br_netfilter"]},
+        )
+        assert result.rc == 0, result.stdout
+        return result.task(MODULES)
+
+    missing = run({})
+    assert missing.changed
+    rendered = missing.diff[0]["after"]
+    assert rendered.endswith("overlay\nbr_netfilter\n")
+    same = "0644 root root " + hashlib.sha256(rendered.encode()).hexdigest()
+    assert run({dest: same}).result.get("skipped") is True
+    for drift in (
+        "0644 root root " + "0" * 64,
+        same.replace("0644", "0664", 1),
+        same.replace("root root", "root adm", 1),
+    ):
+        assert run({dest: drift}).changed, drift
+
+
+FSTAB_LINES = [
+    "UUID=1 none swap sw 0 0",
+    "/swapfile\tnone\tswap\tdefaults\t0\t0",
+    "/dev/sdb2 none swap",
+    "# UUID=2 none swap sw 0 0",
+    "UUID=3 / ext4 errors=remount-ro 0 1",
+    "UUID=4 /swap ext4 defaults 0 2",
+    "  UUID=5 none swap sw 0 0",
+    "/dev/sdc1 /mnt swapfs defaults 0 0",
+]
+
+
+def test_host_state_counts_every_fstab_line_the_swap_replace_would_change(tmp_path):
+    """host_prep reads /proc/swaps and counts the fstab swap lines in one run (files/host-state.sh) and skips the
+    replace task when there are none: the count must cover every line the replace's own pattern would change."""
+    role = REPO_ROOT / "roles" / "host_prep"
+    swap_task = yaml.safe_load((role / "tasks" / "swap.yml").read_text())[1]["ansible.builtin.replace"]
+    pattern = re.compile(swap_task["regexp"], re.MULTILINE)
+    script = (role / "files" / "host-state.sh").read_text()
+    for count in range(len(FSTAB_LINES) + 1):
+        fstab = tmp_path / f"fstab-{count}"
+        fstab.write_text("".join(line + "\n" for line in FSTAB_LINES[:count]))
+        changed = len(pattern.findall(fstab.read_text()))
+        run = subprocess.run(
+            ["sh", "-c", script.replace("/etc/fstab", str(fstab)), "host-state.sh", "no-ports"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = run.stdout.splitlines()
+        assert lines[0].startswith("uuid ") and lines[1].startswith("swaps ")
+        counted = int(lines[2].split()[1])
+        assert (counted == 0) == (changed == 0), (count, counted, changed)
+        assert counted >= changed
+
+
+WRITE_CONFIG = "kubeforge.cluster.control_plane : Write the kubeadm configuration"
+
+
+def test_control_plane_writes_the_kubeadm_config_only_when_it_differs(tmp_path, ansible_playbook):
+    """control_plane reads its kubeadm configuration and directory in one find: check mode plans the write while the
+    file is missing or differs (content, mode), and runs no module for it once it is what the template writes."""
+    config = tmp_path / "kubernetes" / "kubeadm-config.yaml"
+    tasks = [
+        {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}},
+        {"ansible.builtin.include_role": {"name": "kubeforge.cluster.control_plane", "tasks_from": "config"}},
+    ]
+    extra = {
+        "control_plane_read_root": str(tmp_path),
+        "control_plane_config_path": str(config),
+        "control_plane_kubernetes_version": "v1.36.4",
+        "control_plane_advertise_address": "192.0.2.10",
+        "ansible_become": False,
+    }
+
+    def run():
+        result = ansible_playbook(tasks, check=True, diff=True, extra_vars=extra, groups=["control_plane"])
+        assert result.rc == 0, result.stdout
+        return result.task(WRITE_CONFIG)
+
+    missing = run()
+    assert missing.changed
+    config.parent.mkdir(mode=0o755)
+    config.write_text(missing.diff[0]["after"])
+    config.chmod(0o644)
+    assert run().changed  # mode 0644, the task wants 0600
+    config.chmod(0o600)
+    same = run()
+    assert same.result.get("skipped") is True
+    config.write_text(missing.diff[0]["after"] + "# drift\n")
+    assert run().changed
