@@ -147,6 +147,10 @@ def test_clean_cluster_reports_nothing_above_info(ansible_playbook, tmp_path, cl
         ("Host/localhost", "/readyz not read: no kube-apiserver manifest with --advertise-address and --secure-port"),
         ("Host/localhost/kubelet-client-current.pem", "expires in 364 days"),
         ("Host/localhost/kubelet.crt", "expires in 364 days"),
+        (
+            "Host/localhost/certs-renew-timer",
+            "no certificate renewal timer (kubeforge.cluster.certs -e certs_renew_timer=true)",
+        ),
     }
 
 
@@ -278,3 +282,67 @@ def test_control_plane_findings(ansible_playbook, tmp_path, cluster, host):
     assert [f[:2] for f in findings] == [["critical", "Host/localhost"], ["warning", "etcd"]], findings
     assert findings[0][2].startswith("/readyz not ready: "), findings
     assert re.fullmatch(r"newest snapshot 48\.[01] h old, on localhost", findings[1][2]), findings
+
+
+def test_certificate_renewal_timer_last_run(ansible_playbook, tmp_path, cluster, host):
+    # certs.yml's renewal timer (tests/integration/etcd/test_certs_renew_timer.py writes these files for real): its
+    # timer unit, and the stamp its script writes, in each state health.yml tells apart.
+    units, stamp = tmp_path / "systemd", tmp_path / "certs-renew.json"
+    units.mkdir()
+    (units / "kubeforge-certs-renew.timer").write_text("[Timer]\nOnCalendar=daily\n")
+    extra = {"certs_renew_timer_systemd_dir": str(units), "certs_renew_timer_stamp": str(stamp)}
+    now = time.time()
+    ok = {
+        "result": "renewed",
+        "renewed": ["apiserver"],
+        "min_days": 364,
+        "error": "",
+        "finished": "2026-12-05T03:00:41+00:00",
+    }
+    failed = {
+        "result": "failed",
+        "min_days": None,
+        "finished": "2026-12-05T03:00:02+00:00",
+        "error": "KubeforgeError: kubeadm certs renew failed (rc=1): permission denied",
+    }
+    cases = [
+        (None, None, ("warning", "installed but never ran")),
+        (
+            {**ok, "finished_epoch": now - 600},
+            None,
+            ("info", "last ran 0.2 h ago (2026-12-05T03:00:41+00:00): renewed apiserver, 364 days left"),
+        ),
+        (
+            {**ok, "finished_epoch": now - 72 * 3600},
+            None,
+            ("warning", "last ran 72.0 h ago (2026-12-05T03:00:41+00:00): renewed apiserver, 364 days left"),
+        ),
+        (
+            {**failed, "finished_epoch": now},
+            None,
+            ("warning", "last run failed at 2026-12-05T03:00:02+00:00: " + failed["error"]),
+        ),
+        (
+            {**failed, "finished_epoch": now},
+            5,
+            (
+                "critical",
+                "last run failed at 2026-12-05T03:00:02+00:00: "
+                + failed["error"]
+                + ", and a certificate is expired or within 30 days",
+            ),
+        ),
+    ]
+    for data, apiserver_days, expected in cases:
+        if data is not None:
+            stamp.write_text(json.dumps(data))
+        if apiserver_days is not None:
+            state = host["root"] / "var" / "lib" / "kubeadm-double"
+            state.mkdir(parents=True, exist_ok=True)
+            soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=apiserver_days, hours=1)
+            (state / "certs.json").write_text(json.dumps({"expires": {"apiserver": soon.isoformat()}}))
+        run = _run(ansible_playbook, tmp_path, cluster, host, extra_vars=extra)
+        assert run.rc == 0, run.stdout[-3000:]
+        timer = [(f[0], f[2]) for f in _findings(run, above_info=False) if f[1] == "Host/localhost/certs-renew-timer"]
+        assert timer == [expected], (data, timer)
+        assert not any(task.changed for task in run.tasks if task.name != "Write health.json and health.md")
