@@ -94,6 +94,11 @@ def test_timer_is_installed_once_and_removed_when_disabled(ansible_playbook, con
     root, _handler, extra, _env = control_plane
     units = Path(extra["certs_renew_timer_systemd_dir"])
 
+    dry = _certs(ansible_playbook, control_plane, check=True)
+    assert dry.rc == 0, dry.stdout[-3000:]
+    assert dry.task("Write the renewal script").changed and dry.task("Write the service and the timer").changed
+    assert list(units.iterdir()) == [] and not Path(extra["certs_renew_timer_config"]).exists(), "check mode wrote"
+
     first = _certs(ansible_playbook, control_plane)
     second = _certs(ansible_playbook, control_plane)
     check = _certs(ansible_playbook, control_plane, check=True)
@@ -102,7 +107,7 @@ def test_timer_is_installed_once_and_removed_when_disabled(ansible_playbook, con
     assert first.task("Write the renewal script").changed and first.task("Write the service and the timer").changed
     assert not [t.name for t in second.tasks if t.changed], "the second install changed something"
     assert not [t.name for t in check.tasks if t.changed], "check mode says an installed timer would change"
-    assert [argv[:3] for argv in _calls(root)] == [["certs", "check-expiration", "-o"]] * 3, "nothing was due"
+    assert [argv[:3] for argv in _calls(root)] == [["certs", "check-expiration", "-o"]] * 4, "nothing was due"
     timer = (units / f"{UNIT}.timer").read_text()
     assert "OnCalendar=*-*-* 03:00:00\n" in timer and "WantedBy=timers.target" in timer  # control plane 0: 03:00
     service = (units / f"{UNIT}.service").read_text()
