@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 # Copyright: kubeforge maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What kubeforge-certs-renew.service runs on a control plane (installed by certs.yml -e certs_renew_timer=true).
+"""What kubeforge-certs-renew.service runs with python3 on a control plane (certs.yml -e certs_renew_timer=true).
 
 The same steps as certs.yml on the host, and the same decision: the expiry is read and judged by the collection's
 own kubeadm_certs code (plugins/module_utils/kubeadm_certs.py, copied next to this script by

@@ -48,13 +48,11 @@ def control_plane(apiserver_root, tmp_path):
         "certs_renew_timer": True,
         "certs_renew_timer_enable": False,  # no systemd here: the units are verified as files
         "certs_renew_timer_systemd_dir": str(timer / "systemd"),
-        "certs_renew_timer_script": str(timer / "sbin" / UNIT),
         "certs_renew_timer_lib_dir": str(timer / "lib"),
         "certs_renew_timer_config": str(timer / "etc" / "certs-renew.json"),
         "certs_renew_timer_stamp": str(timer / "state" / "certs-renew.json"),
     }
-    for directory in ("systemd", "sbin"):
-        (timer / directory).mkdir(parents=True)
+    (timer / "systemd").mkdir(parents=True)
     env = {"KUBEADM_DOUBLE_ROOT": str(root), "KUBEADM_DOUBLE_VERSION": VERSION}
     return root, handler, extra, env
 
@@ -85,7 +83,7 @@ def _run_script(control_plane):
     config = next(line.split("=", 2)[2] for line in unit.splitlines() if line.startswith("Environment="))
     exec_start = next(line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecStart="))
     process_env = dict(os.environ, **env, KUBEFORGE_CERTS_RENEW_CONFIG=config)
-    proc = subprocess.run([exec_start], env=process_env, capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(exec_start.split(), env=process_env, capture_output=True, text=True, timeout=120, check=False)
     stamp = json.loads(Path(extra["certs_renew_timer_stamp"]).read_text())
     return proc, stamp
 
@@ -111,7 +109,8 @@ def test_timer_is_installed_once_and_removed_when_disabled(ansible_playbook, con
     timer = (units / f"{UNIT}.timer").read_text()
     assert "OnCalendar=*-*-* 03:00:00\n" in timer and "WantedBy=timers.target" in timer  # control plane 0: 03:00
     service = (units / f"{UNIT}.service").read_text()
-    assert f"ExecStart={extra['certs_renew_timer_script']}\n" in service and "Type=oneshot" in service
+    script = Path(extra["certs_renew_timer_lib_dir"]) / "kubeforge_certs_renew.py"
+    assert f"ExecStart=/usr/bin/python3 {script}\n" in service and "Type=oneshot" in service
     settings = json.loads(Path(extra["certs_renew_timer_config"]).read_text())
     assert settings["renew_days"] is None, "the module's default is stated once, in its argument spec"
     assert settings["readyz_url"].startswith("https://127.0.0.1:") and settings["readyz_url"].endswith("/readyz")
@@ -134,7 +133,7 @@ def test_timer_is_installed_once_and_removed_when_disabled(ansible_playbook, con
     assert off.rc == 0 and again.rc == 0, off.stdout[-3000:]
     assert off.task("Remove the timer's files and its last stamp").changed
     assert not [t.name for t in again.tasks if t.changed], "removing a removed timer changed something"
-    assert list(units.iterdir()) == [] and not Path(extra["certs_renew_timer_script"]).exists()
+    assert list(units.iterdir()) == [] and not script.exists()
     assert not Path(extra["certs_renew_timer_config"]).exists() and not copied.exists()
 
 
