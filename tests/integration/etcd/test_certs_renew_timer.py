@@ -4,7 +4,7 @@ units, script and settings are written, a second run changes nothing, false remo
 (what its service runs) renews through the double when a certificate is due, moves the static pod manifests out and
 back, waits for /readyz, and writes the stamp health.yml reads; a failure is recorded and exits 1.
 systemd does not run on this machine: the units are checked with the real `systemd-analyze verify`, not started
-(the Molecule cluster scenario has no step for this timer)."""
+(the Molecule cluster scenario starts it under systemd: extensions/molecule/cluster/side_effect.yml)."""
 
 from __future__ import annotations
 
