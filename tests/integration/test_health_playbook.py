@@ -333,7 +333,32 @@ def test_certificate_renewal_timer_last_run(ansible_playbook, tmp_path, cluster,
             ),
         ),
     ]
-    for data, apiserver_days, expected in cases:
+    # systemd's word on the service's last run (`systemctl show UNIT --property=Result` prints `Result=<result>`:
+    # success, exit-code, signal, timeout...; man systemd.exec, $SERVICE_RESULT): a systemctl on PATH that answers
+    # only that call, as the real one does for a service whose last run exited non-zero.
+    fake = tmp_path / "systemctl-bin"
+    fake.mkdir()
+    (fake / "systemctl").write_text(
+        '#!/bin/sh\n[ "$1 $2 $3" = "show kubeforge-certs-renew.service --property=Result" ] || exit 1\n'
+        "echo Result=exit-code\n"
+    )
+    (fake / "systemctl").chmod(0o755)
+    systemd_env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    cases.append(
+        (
+            {**ok, "finished_epoch": now},
+            None,
+            (
+                "critical",  # the apiserver certificate pinned to 5 days by the case before
+                "last run failed: systemd says the service ended with exit-code (its last stamp: renewed), "
+                "and a certificate is expired or within 30 days",
+            ),
+            systemd_env,
+        )
+    )
+    base_env = dict(host["env"])
+    for data, apiserver_days, expected, *env in cases:
+        host["env"] = {**base_env, **(env[0] if env else {})}
         if data is not None:
             stamp.write_text(json.dumps(data))
         if apiserver_days is not None:
