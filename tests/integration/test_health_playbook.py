@@ -153,6 +153,10 @@ def test_clean_cluster_reports_nothing_above_info(ansible_playbook, tmp_path, cl
         ("Host/localhost", "no etcd static pod manifest: etcd not read (external etcd?)"),
         ("Host/localhost/kubelet-client-current.pem", "expires in 364 days"),
         ("Host/localhost/kubelet.crt", "expires in 364 days"),
+        (
+            "Host/localhost/certs-renew-timer",
+            "no certificate renewal timer (kubeforge.cluster.certs -e certs_renew_timer=true)",
+        ),
     }
 
 
@@ -466,3 +470,92 @@ def test_drift_fields_compare_only_what_the_inventory_sets(ansible_playbook):
             "evictionHard.nodefs.available not set in F, the inventory says 10%",
         ),
     ]
+
+
+def test_certificate_renewal_timer_last_run(ansible_playbook, tmp_path, cluster, host):
+    # certs.yml's renewal timer (tests/integration/etcd/test_certs_renew_timer.py writes these files for real): its
+    # timer unit, and the stamp its script writes, in each state health.yml tells apart.
+    units, stamp = tmp_path / "systemd", tmp_path / "certs-renew.json"
+    units.mkdir()
+    (units / "kubeforge-certs-renew.timer").write_text("[Timer]\nOnCalendar=daily\n")
+    extra = {"certs_renew_timer_systemd_dir": str(units), "certs_renew_timer_stamp": str(stamp)}
+    now = time.time()
+    ok = {
+        "result": "renewed",
+        "renewed": ["apiserver"],
+        "min_days": 364,
+        "error": "",
+        "finished": "2026-12-05T03:00:41+00:00",
+    }
+    failed = {
+        "result": "failed",
+        "min_days": None,
+        "finished": "2026-12-05T03:00:02+00:00",
+        "error": "KubeforgeError: kubeadm certs renew failed (rc=1): permission denied",
+    }
+    cases = [
+        (None, None, ("warning", "installed but never ran")),
+        (
+            {**ok, "finished_epoch": now - 600},
+            None,
+            ("info", "last ran 0.2 h ago (2026-12-05T03:00:41+00:00): renewed apiserver, 364 days left"),
+        ),
+        (
+            {**ok, "finished_epoch": now - 72 * 3600},
+            None,
+            ("warning", "last ran 72.0 h ago (2026-12-05T03:00:41+00:00): renewed apiserver, 364 days left"),
+        ),
+        (
+            {**failed, "finished_epoch": now},
+            None,
+            ("warning", "last run failed at 2026-12-05T03:00:02+00:00: " + failed["error"]),
+        ),
+        (
+            {**failed, "finished_epoch": now},
+            5,
+            (
+                "critical",
+                "last run failed at 2026-12-05T03:00:02+00:00: "
+                + failed["error"]
+                + ", and a certificate is expired or within 30 days",
+            ),
+        ),
+    ]
+    # systemd's word on the service's last run (`systemctl show UNIT --property=Result` prints `Result=<result>`:
+    # success, exit-code, signal, timeout...; man systemd.exec, $SERVICE_RESULT): a systemctl on PATH that answers
+    # only that call, as the real one does for a service whose last run exited non-zero.
+    fake = tmp_path / "systemctl-bin"
+    fake.mkdir()
+    (fake / "systemctl").write_text(
+        '#!/bin/sh\n[ "$1 $2 $3" = "show kubeforge-certs-renew.service --property=Result" ] || exit 1\n'
+        "echo Result=exit-code\n"
+    )
+    (fake / "systemctl").chmod(0o755)
+    systemd_env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    cases.append(
+        (
+            {**ok, "finished_epoch": now},
+            None,
+            (
+                "critical",  # the apiserver certificate pinned to 5 days by the case before
+                "last run failed: systemd says the service ended with exit-code (its last stamp: renewed), "
+                "and a certificate is expired or within 30 days",
+            ),
+            systemd_env,
+        )
+    )
+    base_env = dict(host["env"])
+    for data, apiserver_days, expected, *env in cases:
+        host["env"] = {**base_env, **(env[0] if env else {})}
+        if data is not None:
+            stamp.write_text(json.dumps(data))
+        if apiserver_days is not None:
+            state = host["root"] / "var" / "lib" / "kubeadm-double"
+            state.mkdir(parents=True, exist_ok=True)
+            soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=apiserver_days, hours=1)
+            (state / "certs.json").write_text(json.dumps({"expires": {"apiserver": soon.isoformat()}}))
+        run = _run(ansible_playbook, tmp_path, cluster, host, extra_vars=extra)
+        assert run.rc == 0, run.stdout[-3000:]
+        timer = [(f[0], f[2]) for f in _findings(run, above_info=False) if f[1] == "Host/localhost/certs-renew-timer"]
+        assert timer == [expected], (data, timer)
+        assert not any(task.changed for task in run.tasks if task.name != "Write health.json and health.md")
