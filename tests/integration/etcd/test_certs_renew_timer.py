@@ -187,3 +187,25 @@ def test_timer_script_records_a_failure(ansible_playbook, control_plane):
     assert proc.returncode == 1
     assert stamp["result"] == "failed" and "couldn't load the certificate authority" in stamp["error"], stamp
     assert "certificate renewal: failed" in proc.stdout
+
+
+def test_bad_timer_input_is_refused_before_anything_changes(ansible_playbook, control_plane):
+    # A value `| bool` would read as false must not remove an installed timer, and an OnCalendar value systemd
+    # refuses must not be written (systemd-analyze calendar is systemd's own parser): both are refused, naming the
+    # variable, before the expiry is read or a file is touched.
+    root, _handler, extra, _env = control_plane
+    installed = _certs(ansible_playbook, control_plane)
+    assert installed.rc == 0, installed.stdout[-3000:]
+    files = [Path(extra["certs_renew_timer_systemd_dir"]), Path(extra["certs_renew_timer_config"]).parent]
+    before = {path: path.read_text() for folder in files for path in folder.iterdir()}
+    calls = _calls(root)
+    cases = [
+        ({"certs_renew_timer": "maybe"}, "certs_renew_timer must be true (install the timer) or false"),
+        ({"certs_renew_timer_schedule": "not-a-time"}, "certs_renew_timer_schedule 'not-a-time' is not a systemd"),
+    ]
+    for options, message in cases:
+        run = _certs(ansible_playbook, control_plane, extra_vars=options)
+        assert run.rc != 0 and message in " ".join(run.stdout.split()), (message, run.stdout[-3000:])
+        assert "nothing was changed" in run.stdout
+        assert {path: path.read_text() for folder in files for path in folder.iterdir()} == before
+        assert _calls(root) == calls, "the expiry was read before the request was checked"
