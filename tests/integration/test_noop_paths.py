@@ -1,9 +1,10 @@
 """The roles' cheap no-op paths (issue 18) find the same drift as the per-item tasks they replaced.
 
-Run on localhost against files in tmp_path: cni_plugins' one listing of the plugin directory (instead of a stat per
-plugin), host_prep's one read of the kernel parameters (instead of a slurp per parameter) and dpkg before apt; and
-the reads that --check now runs too (control_plane's API server readiness, host_prep's listening ports); one read per
-role instead of a task per file (kube_packages' mirror, cache and installed binaries; host_prep's files and host state).
+Run on localhost against files in tmp_path: cni_plugins' one read of the plugin directories (instead of a stat per
+plugin), host_prep's one read of the host (kernel parameters instead of a slurp per parameter, packages before apt);
+and the reads that --check now runs too (control_plane's API server readiness, host_prep's listening ports); one read
+per role instead of a task per file (kube_packages' mirror, cache and installed binaries; host_prep's files and host
+state). tests/integration/test_noop_host_reads.py runs the whole host_prep and cni_plugins roles on their reads.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import json
 import os
 import re
 import socket
@@ -23,9 +25,12 @@ from pathlib import Path
 import yaml
 
 LINK = "kubeforge.cluster.cni_plugins : Link each plugin that no other package installed there"
-LIST = "kubeforge.cluster.cni_plugins : List what the plugin directory already holds"
+LIST = "kubeforge.cluster.cni_plugins : Read the CNI plugin directory and the distribution's plugins"
 DRIFT = "kubeforge.cluster.host_prep : Report the kernel parameters check mode would set"
-READ = "kubeforge.cluster.host_prep : Read the live kernel parameters"
+READ = (
+    "kubeforge.cluster.host_prep : Read the host (product UUID, swap, CPUs, memory, ports, packages, kernel modules "
+    + ("and parameters, files)")
+)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -51,7 +56,7 @@ def _plugins(tmp_path):
 
 
 def _linked(result):
-    return sorted(item["item"]["path"].rsplit("/", 1)[1] for item in result.get("results", []) if item.get("changed"))
+    return sorted(item["item"].rsplit("/", 1)[1] for item in result.get("results", []) if item.get("changed"))
 
 
 def test_cni_links_only_what_is_missing_or_wrong_and_a_second_run_runs_no_file_task(tmp_path, ansible_playbook):
@@ -73,7 +78,7 @@ def test_cni_links_only_what_is_missing_or_wrong_and_a_second_run_runs_no_file_t
     second = ansible_playbook([task])
     assert second.rc == 0, second.stdout
     assert not any(t.changed for t in second.tasks)
-    # One listing, and no file task per plugin (the old stat + file loops ran one module per plugin each).
+    # One read, and no file task per plugin (the old stat + file loops ran one module per plugin each).
     assert second.task(LIST).action == "ansible.builtin.command"
     assert second.task(LINK).result.get("skipped") is True
 
@@ -119,25 +124,32 @@ def test_kernel_parameter_files_follow_sysctl_names(ansible_playbook):
     task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "sysctl"}}
     run = ansible_playbook([task], check=True, extra_vars={"host_prep_sysctls": sysctls})
     assert run.rc == 0, run.stdout
-    assert run.task(READ).result["cmd"][4:] == [
-        "/proc/sys/net/ipv4/ip_forward",
-        "/proc/sys/net/ipv4/conf/eth0.100/forwarding",
-    ]
+    assert json.loads(run.task(READ).result["cmd"][3])["sysctls"] == {
+        "net.ipv4.ip_forward": "/proc/sys/net/ipv4/ip_forward",
+        "net.ipv4.conf.eth0/100.forwarding": "/proc/sys/net/ipv4/conf/eth0.100/forwarding",
+    }
 
 
 def test_apt_does_not_run_when_dpkg_lists_every_package_installed(ansible_playbook):
-    """host_prep's base packages on a Debian controller: dpkg-query answers, apt is skipped (installed: coreutils,
-    dpkg); a name dpkg does not know would leave the decision to apt (not run here: it would touch this machine)."""
-    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "packages-Debian"}}
+    """host_prep's base packages on a Debian controller: the read's dpkg-query answers, apt is not included (installed:
+    coreutils, dpkg). test_noop_host_reads.py::test_a_missing_base_package_sends_the_packages_to_apt: the other way."""
+    tasks = [
+        {"ansible.builtin.setup": {"gather_subset": ["!all", "min"]}},
+        {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "read", "public": True}},
+        {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "apply"}},
+    ]
     run = ansible_playbook(
-        [task],
+        tasks,
         check=True,
-        extra_vars={"host_prep_os_packages": ["coreutils"], "host_prep_extra_packages": ["dpkg"]},
+        extra_vars={
+            "host_prep_os_packages": ["coreutils"],
+            "host_prep_extra_packages": ["dpkg"],
+            "host_prep_state_sections": ["packages"],
+        },
     )
     assert run.rc == 0, run.stdout
-    query = run.task("kubeforge.cluster.host_prep : Find the base packages that are not installed (dpkg)")
-    assert query.result["stdout_lines"] == ["coreutils installed", "dpkg installed"]
-    assert run.task("kubeforge.cluster.host_prep : Install the base packages (apt)").result.get("skipped") is True
+    assert json.loads(run.task(READ).result["stdout"]) == {"packages": []}
+    assert run.task("kubeforge.cluster.host_prep : Install the base packages").result.get("skipped") is True
 
 
 def _init(ansible_playbook, kubeconfig):
@@ -182,7 +194,7 @@ def test_check_mode_runs_the_port_check(ansible_playbook):
         listener.listen()
         port = listener.getsockname()[1]
         tasks = [
-            {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "hardware", "network"]}},
+            {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}},
             {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "preflight"}},
         ]
         checks = ("cpus", "memory", "unique_mac", "unique_product_uuid")
@@ -316,9 +328,9 @@ def _state(path, mode="0644"):
     return f"{mode} root root {hashlib.sha256(path.read_bytes()).hexdigest()}"
 
 
-def test_host_prep_reads_its_files_in_one_find(tmp_path, ansible_playbook):
-    """host_prep's preflight reads the files of an existing node and the files it writes in one find (it ran a stat
-    per node file, and each template a stat and a file module): path -> "<mode> <owner> <group> <sha256>"."""
+def test_host_prep_reads_its_files_in_the_host_read(tmp_path, ansible_playbook):
+    """host_prep's preflight reads the files of an existing node and the files it writes in its one read of the host
+    (it ran a stat per node file, then one find): path -> "<mode> <owner> <group> <sha256>"."""
     (tmp_path / "kubernetes").mkdir()
     kubelet_conf = tmp_path / "kubernetes" / "kubelet.conf"
     kubelet_conf.write_text("kubelet\n")
@@ -335,7 +347,7 @@ def test_host_prep_reads_its_files_in_one_find(tmp_path, ansible_playbook):
     paths = [str(kubelet_conf), str(apiserver), str(tmp_path / "modules-load.d" / "kubeforge.conf"), str(sysctl)]
     run = ansible_playbook(
         [
-            {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "hardware", "network"]}},
+            {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}},
             {
                 "ansible.builtin.include_role": {
                     "name": "kubeforge.cluster.host_prep",
@@ -347,14 +359,12 @@ def test_host_prep_reads_its_files_in_one_find(tmp_path, ansible_playbook):
         ],
         check=True,
         extra_vars={
-            "host_prep_read_root": str(tmp_path),
             "host_prep_read_paths": paths,
             "host_prep_preflight": dict.fromkeys(("cpus", "memory", "unique_mac", "unique_product_uuid"), "ignore"),
         },
     )
     assert run.rc == 0, run.stdout
-    read = run.task("kubeforge.cluster.host_prep : " + FIND_NODE)
-    assert read.action == "ansible.builtin.find"
+    assert run.task(READ).action == "ansible.builtin.command"
     assert run.task("found").result["host_prep_found"] == {
         str(kubelet_conf): _state(kubelet_conf, "0600"),
         str(apiserver): _state(apiserver, "0600"),
@@ -362,7 +372,6 @@ def test_host_prep_reads_its_files_in_one_find(tmp_path, ansible_playbook):
     }
 
 
-FIND_NODE = "Look for the files of an existing node (kubeadm init/join wrote them) and the files this role writes"
 MODULES = "kubeforge.cluster.host_prep : Persist the kernel modules in /etc/modules-load.d"
 
 
@@ -410,25 +419,22 @@ FSTAB_LINES = [
 
 
 def test_host_state_counts_every_fstab_line_the_swap_replace_would_change(tmp_path):
-    """host_prep reads /proc/swaps and counts the fstab swap lines in one run (files/host-state.sh) and skips the
+    """host_prep reads /proc/swaps and counts the fstab swap lines in its one read (files/host-state.py) and skips the
     replace task when there are none: the count must cover every line the replace's own pattern would change."""
     role = REPO_ROOT / "roles" / "host_prep"
     swap_task = yaml.safe_load((role / "tasks" / "swap.yml").read_text())[1]["ansible.builtin.replace"]
     pattern = re.compile(swap_task["regexp"], re.MULTILINE)
-    script = (role / "files" / "host-state.sh").read_text()
+    script = (role / "files" / "host-state.py").read_text()
+    paths = yaml.safe_load((role / "vars" / "main.yml").read_text())["host_prep_state_paths"]
     for count in range(len(FSTAB_LINES) + 1):
         fstab = tmp_path / f"fstab-{count}"
         fstab.write_text("".join(line + "\n" for line in FSTAB_LINES[:count]))
         changed = len(pattern.findall(fstab.read_text()))
+        query = {"sections": ["host"], "paths": {**paths, "fstab": str(fstab)}, "ports": False}
         run = subprocess.run(
-            ["sh", "-c", script.replace("/etc/fstab", str(fstab)), "host-state.sh", "no-ports"],
-            capture_output=True,
-            text=True,
-            check=True,
+            [sys.executable, "-c", script, json.dumps(query)], capture_output=True, text=True, check=True
         )
-        lines = run.stdout.splitlines()
-        assert lines[0].startswith("uuid ") and lines[1].startswith("swaps ")
-        counted = int(lines[2].split()[1])
+        counted = json.loads(run.stdout)["host"]["fstab"]
         assert (counted == 0) == (changed == 0), (count, counted, changed)
         assert counted >= changed
 

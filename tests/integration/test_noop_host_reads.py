@@ -1,0 +1,315 @@
+"""host_prep and cni_plugins read each host once (issue 18): every check that moved into the read still catches what it
+caught, and the writing tasks run only for what the read found different.
+
+The whole roles run on localhost against a fake host in tmp_path: /proc and /sys files, the files the roles write and
+the plugin directories (the roles' vars/main.yml names each path the read takes, so a test points them elsewhere).
+Runs that are not in check mode only write into tmp_path: the fake host needs nothing that would touch this machine
+(packages installed, no swap, modules and parameters as wanted), except where a test says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HP = "kubeforge.cluster.host_prep : "
+CNI = "kubeforge.cluster.cni_plugins : "
+HOST_READ = HP + (
+    "Read the host (product UUID, swap, CPUs, memory, ports, packages, kernel modules and parameters, files)"
+)
+CNI_READ = CNI + "Read the CNI plugin directory and the distribution's plugins"
+PREFLIGHT = HP + "Check the preflight results (fail or warn per host_prep_preflight)"
+APPLY = HP + "Change what the read found different"
+REPORT = HP + "Report the kernel parameters check mode would set"
+LINK = CNI + "Link each plugin that no other package installed there"
+MKDIR = CNI + "Create the CNI plugin directory"
+# Tasks that run on the controller only; every other task that is not skipped is a module run on the host.
+CONTROLLER = {"assert", "debug", "fail", "set_fact", "include_tasks", "include_role", "include_vars", "meta"}
+CONTROLLER |= {f"ansible.builtin.{name}" for name in CONTROLLER} | {"ansible.builtin.validate_argument_spec"}
+HARDWARE_FACTS = "{{ [ansible_facts.processor_vcpus, ansible_facts.memtotal_mb] }}"
+FACTS = {"name": "facts", "ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}}
+ABSENT_PACKAGE = "kubeforge-test-no-such-package"
+ROLE = Path(__file__).resolve().parents[2] / "roles"
+
+
+def _module_runs(run):
+    return [
+        t.name for t in run.tasks if t.action not in CONTROLLER and not t.result.get("skipped") and t.name != "facts"
+    ]
+
+
+def _text(run):
+    return " ".join(run.stdout.split())
+
+
+def _fake_host(tmp_path, cpus=2, memory_mb=2048, ip_forward="1"):
+    """A healthy fake host: its read paths and the role variables that point host_prep at them."""
+    root = tmp_path / "host"
+    (root / "sys" / "module" / "overlay").mkdir(parents=True)
+    (root / "bridge").mkdir()
+    (root / "etc").mkdir()
+    (root / "swaps").write_text("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")
+    (root / "fstab").write_text("UUID=1 / ext4 errors=remount-ro 0 1\n")
+    (root / "cpuinfo").write_text("".join(f"processor\t: {n}\nmodel name\t: test\n\n" for n in range(cpus)))
+    (root / "meminfo").write_text(f"MemTotal:       {memory_mb * 1024} kB\nMemFree:         1024 kB\n")
+    (root / "product_uuid").write_text("6b1c4a2e-0000-4000-8000-000000000001\n")
+    (root / "ip_forward").write_text(ip_forward + "\n")
+    return root, {
+        "host_prep_state_paths": {
+            "uuid": str(root / "product_uuid"),
+            "swaps": str(root / "swaps"),
+            "fstab": str(root / "fstab"),
+            "cpuinfo": str(root / "cpuinfo"),
+            "meminfo": str(root / "meminfo"),
+            "modules": str(root / "sys" / "module"),
+        },
+        "host_prep_sysctls": {"net.ipv4.ip_forward": 1},
+        "host_prep_sysctl_files": {"net.ipv4.ip_forward": str(root / "ip_forward")},
+        "host_prep_kernel_modules": ["overlay", "br_netfilter"],
+        "host_prep_kernel_module_evidence": {"br_netfilter": str(root / "bridge")},
+        "host_prep_os_packages": ["coreutils"],
+        "host_prep_extra_packages": [],
+        "host_prep_modules_conf_path": str(root / "etc" / "kubeforge-modules.conf"),
+        "host_prep_sysctl_conf_path": str(root / "etc" / "99-kubeforge.conf"),
+        "host_prep_read_paths": [str(root / "etc" / "kubeforge-modules.conf"), str(root / "etc" / "99-kubeforge.conf")],
+        "host_prep_preflight_ports": [],
+    }
+
+
+def _host_prep(ansible_playbook, extra, **options):
+    tasks = [FACTS, {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep"}}]
+    return ansible_playbook(tasks, extra_vars=extra, **options)
+
+
+def test_host_prep_runs_one_module_on_a_host_where_nothing_differs(tmp_path, ansible_playbook):
+    """The first run writes the two files (into the fake host); the second runs the read and nothing else on the host,
+    and skips the writing tasks as one."""
+    root, extra = _fake_host(tmp_path)
+    first = _host_prep(ansible_playbook, extra)
+    assert first.rc == 0, first.stdout
+    assert (root / "etc" / "99-kubeforge.conf").read_text().endswith("net.ipv4.ip_forward=1\n")
+    assert (root / "etc" / "kubeforge-modules.conf").read_text().endswith("overlay\nbr_netfilter\n")
+    second = _host_prep(ansible_playbook, extra)
+    assert second.rc == 0, second.stdout
+    assert not any(t.changed for t in second.tasks)
+    assert _module_runs(second) == [HOST_READ]
+    assert second.task(APPLY).result.get("skipped") is True
+    host = json.loads(second.task(HOST_READ).result["stdout"])["host"]
+    assert host.pop("ports") is not None  # read (the preflight's port check is on)
+    uuid = "6b1c4a2e-0000-4000-8000-000000000001"
+    assert host == {"uuid": uuid, "swaps": 0, "fstab": 0, "cpus": 2, "memory_mb": 2048}
+    # A file changed behind the role's back: the read sees it, the template task runs for it alone.
+    (root / "etc" / "99-kubeforge.conf").write_text("net.ipv4.ip_forward=0\n")
+    third = _host_prep(ansible_playbook, extra, check=True)
+    assert third.rc == 0, third.stdout
+    assert [t.name for t in third.tasks if t.changed] == [HP + "Write the kernel parameters file"]
+
+
+def test_the_read_counts_cpus_and_memory_as_the_setup_module_did(ansible_playbook):
+    """The preflight's CPUs and memory came from the hardware facts (processor_vcpus, memtotal_mb); the read takes them
+    from /proc itself and must give the same numbers on this machine."""
+    tasks = [
+        {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "hardware"]}},
+        {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "read"}},
+        {"name": "facts", "ansible.builtin.debug": {"msg": HARDWARE_FACTS}},
+    ]
+    run = ansible_playbook(tasks, check=True, extra_vars={"host_prep_preflight_ports": []})
+    assert run.rc == 0, run.stdout
+    host = json.loads(run.task(HOST_READ).result["stdout"])["host"]
+    assert [host["cpus"], host["memory_mb"]] == run.task("facts").msg
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (1, 2048, "1 CPUs, at least 2 required", "cpus"),
+        (2, 1000, "1000 MiB of memory, at least 1700 MiB required", "memory"),
+        (1, 1000, "1 CPUs, at least 2 required; 1000 MiB of memory, at least 1700 MiB required", "cpus/memory"),
+    ],
+)
+def test_too_few_cpus_or_too_little_memory_is_refused_with_the_same_message(tmp_path, ansible_playbook, case):
+    """The message the hardware facts gave (templates/preflight-results.j2), now from the read's /proc counts."""
+    cpus, memory_mb, problems, checks = case
+    root, extra = _fake_host(tmp_path, cpus=cpus, memory_mb=memory_mb)
+    refused = _host_prep(ansible_playbook, extra)
+    assert refused.rc != 0
+    assert refused.task(PREFLIGHT).failed
+    assert (
+        f"host_prep preflight on localhost failed: {problems} (set host_prep_preflight.{checks} to warn or ignore "
+        "to go on)" in _text(refused)
+    )
+    assert not list((root / "etc").iterdir())  # nothing written
+    warned = _host_prep(ansible_playbook, {**extra, "host_prep_preflight": dict.fromkeys(["cpus", "memory"], "warn")})
+    assert warned.rc == 0, warned.stdout
+    assert warned.task(PREFLIGHT).msg == f"WARNING host_prep preflight on localhost: {problems}"
+
+
+def test_a_missing_base_package_sends_the_packages_to_apt(tmp_path, ansible_playbook):
+    """dpkg-query in the read finds the package not installed, so apt runs (in check mode apt then says it has no such
+    package: it was asked); with every package installed apt is not run (test_noop_paths.py)."""
+    _, extra = _fake_host(tmp_path)
+    run = _host_prep(ansible_playbook, {**extra, "host_prep_extra_packages": [ABSENT_PACKAGE]}, check=True)
+    assert json.loads(run.task(HOST_READ).result["stdout"])["packages"] == [ABSENT_PACKAGE]
+    apt = run.task(HP + "Install the base packages (apt)")
+    assert apt.action == "ansible.builtin.apt"
+    assert not apt.result.get("skipped")
+    assert ABSENT_PACKAGE in apt.msg
+
+
+def test_the_rpm_query_counts_what_rpm_does_not_report_installed(tmp_path):
+    """On the RedHat family the read asks rpm -q (exit status: the number of names not installed, each then said on
+    stdout as "package NAME is not installed"; rpm(8) and rpmqv.c); dnf runs when a name is missing. Here rpm is a
+    stand-in on PATH that answers as rpm does for one installed and one absent name."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "rpm").write_text(
+        '#!/bin/sh\nshift 3\nmissing=0\nfor n in "$@"; do\n  if [ "$n" = socat ]; then echo socat\n'
+        '  else echo "package $n is not installed"; missing=$((missing + 1)); fi\ndone\nexit $missing\n'
+    )
+    (bin_dir / "rpm").chmod(0o755)
+    script = (ROLE / "host_prep" / "files" / "host-state.py").read_text()
+    query = {"sections": ["packages"], "packages": {"manager": "rpm", "names": ["socat", "ipset"]}}
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    run = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(query)], capture_output=True, text=True, env=env, check=True
+    )
+    assert json.loads(run.stdout) == {"packages": ["ipset"]}
+
+
+def test_a_kernel_module_not_loaded_is_loaded(tmp_path, ansible_playbook):
+    """A module with no /sys/module entry, no modules.builtin line and no evidence path is sent to modprobe (and
+    only that one); modprobe failing for it stops the role naming it."""
+    _, extra = _fake_host(tmp_path)
+    absent = "kubeforge_test_absent"
+    run = _host_prep(ansible_playbook, {**extra, "host_prep_kernel_modules": ["overlay", "br_netfilter", absent]})
+    assert run.rc != 0
+    assert json.loads(run.task(HOST_READ).result["stdout"])["modules"] == [absent]
+    modprobe = run.task(HP + "Load the missing kernel modules").result["results"]
+    assert [item["item"] for item in modprobe] == [absent]
+    assert f"kernel module(s) {absent} on localhost are neither loaded nor built in, and modprobe failed" in _text(run)
+
+
+def test_a_drifted_kernel_parameter_is_reported_in_check_mode_and_not_set(tmp_path, ansible_playbook):
+    """The read's live value differs from the wanted one: check mode reports it (the report health.yml turns into a
+    finding) and sets nothing; the sysctl -w task runs only outside check mode (Molecule host_prep side_effect)."""
+    root, extra = _fake_host(tmp_path, ip_forward="0")
+    run = _host_prep(ansible_playbook, extra, check=True)
+    assert run.rc == 0, run.stdout
+    assert json.loads(run.task(HOST_READ).result["stdout"])["sysctls"] == {"net.ipv4.ip_forward": "0"}
+    assert run.task(REPORT).changed
+    assert run.task(REPORT).msg == [{"setting": "net.ipv4.ip_forward=1", "live": "0"}]
+    assert run.task(HP + "Set the kernel parameters whose live value differs").result.get("skipped") is True
+    assert (root / "ip_forward").read_text() == "0\n"
+    assert not list((root / "etc").iterdir())
+
+
+@pytest.mark.parametrize("broken", ["swaps", "meminfo", "ss", "dpkg-query"])
+def test_a_failing_read_fails_before_anything_changes(tmp_path, ansible_playbook, broken):
+    root, extra = _fake_host(tmp_path)
+    env = None
+    if broken in ("swaps", "meminfo"):
+        (root / broken).unlink()
+    else:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / broken).write_text("#!/bin/sh\necho broken >&2\nexit 2\n")
+        (bin_dir / broken).chmod(0o755)
+        env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    run = _host_prep(ansible_playbook, extra, env=env)
+    assert run.rc != 0
+    read = run.task(HOST_READ)
+    assert read.failed
+    assert broken in read.result["stderr"]
+    assert [t.name for t in run.tasks][-1] == HOST_READ
+    assert not list((root / "etc").iterdir())
+
+
+def _cni_host(tmp_path, package="coreutils"):
+    packaged, bin_dir = tmp_path / "packaged", tmp_path / "bin"
+    packaged.mkdir()
+    bin_dir.mkdir()
+    bin_dir.chmod(0o755)
+    for name in ("bridge", "host-local", "loopback", "portmap"):
+        (packaged / name).write_text(name)
+    (bin_dir / "bridge").write_text("another package's plugin")  # a regular file: kept
+    (bin_dir / "host-local").symlink_to(packaged / "host-local")  # already linked
+    (bin_dir / "loopback").symlink_to(tmp_path / "elsewhere")  # a link pointing elsewhere: relinked
+    extra = {
+        "cni_plugins_os_package": package,
+        "cni_plugins_os_package_dir": str(packaged),
+        "cni_plugins_bin_dir": str(bin_dir),
+    }
+    return packaged, bin_dir, extra
+
+
+def _cni(ansible_playbook, extra, **options):
+    tasks = [FACTS, {"ansible.builtin.include_role": {"name": "kubeforge.cluster.cni_plugins"}}]
+    return ansible_playbook(tasks, extra_vars=extra, **options)
+
+
+def _linked(run):
+    return sorted(Path(item["item"]).name for item in run.task(LINK).result.get("results", []) if item.get("changed"))
+
+
+def test_cni_plugins_one_read_fixes_a_missing_or_wrong_link_and_check_reports_it(tmp_path, ansible_playbook):
+    packaged, bin_dir, extra = _cni_host(tmp_path)
+    check = _cni(ansible_playbook, extra, check=True)
+    assert check.rc == 0, check.stdout
+    assert _linked(check) == ["loopback", "portmap"]
+    assert not (bin_dir / "portmap").exists()
+    assert check.task(MKDIR).result.get("skipped") is True
+    first = _cni(ansible_playbook, extra)
+    assert first.rc == 0, first.stdout
+    assert _linked(first) == ["loopback", "portmap"]
+    assert (bin_dir / "bridge").read_text() == "another package's plugin"
+    for name in ("host-local", "loopback", "portmap"):
+        assert os.readlink(bin_dir / name) == str(packaged / name)
+    second = _cni(ansible_playbook, extra)
+    assert second.rc == 0, second.stdout
+    assert not any(t.changed for t in second.tasks)
+    assert _module_runs(second) == [CNI_READ]
+    # The directory with another mode: the file task runs for it (check mode reports it), and only then.
+    bin_dir.chmod(0o775)
+    drift = _cni(ansible_playbook, extra, check=True)
+    assert [t.name for t in drift.tasks if t.changed] == [MKDIR]
+
+
+def test_cni_plugins_a_missing_package_goes_to_apt_and_an_empty_package_is_refused(tmp_path, ansible_playbook):
+    packaged, _, extra = _cni_host(tmp_path, package=ABSENT_PACKAGE)
+    missing = _cni(ansible_playbook, extra, check=True)
+    apt = missing.task(CNI + "Install the distribution's CNI plugins (apt)")
+    assert not apt.result.get("skipped")
+    assert ABSENT_PACKAGE in apt.msg
+    for plugin in packaged.iterdir():
+        plugin.unlink()
+    empty = _cni(ansible_playbook, {**extra, "cni_plugins_os_package": "coreutils"}, check=True)
+    assert empty.rc != 0
+    assert f"cni_plugins: no plugins found in {packaged} after installing coreutils." in _text(empty)
+
+
+def test_cni_plugins_a_failing_read_fails(tmp_path, ansible_playbook):
+    _, bin_dir, extra = _cni_host(tmp_path)
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    (fake / "dpkg-query").write_text("#!/bin/sh\necho broken >&2\nexit 2\n")
+    (fake / "dpkg-query").chmod(0o755)
+    run = _cni(ansible_playbook, extra, env={"PATH": f"{fake}:{os.environ['PATH']}"})
+    assert run.rc != 0
+    assert run.task(CNI_READ).failed
+    assert "dpkg-query exited 2: broken" in run.task(CNI_READ).result["stderr"]
+    assert os.readlink(bin_dir / "loopback") == str(tmp_path / "elsewhere")
+
+
+def test_cni_plugins_input_problems_are_refused_with_the_message_they_had(ansible_playbook):
+    """One check of platform and input (tasks/validate.yml) keeps the release check's message."""
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.cni_plugins", "tasks_from": "validate"}}
+    extra = {"cni_plugins_install_method": "release", "cni_plugins_release_version": "v1.8"}
+    run = ansible_playbook([FACTS, task], check=True, extra_vars=extra)
+    assert run.rc != 0
+    check = run.task(CNI + "Check the platform, and the release version and architecture")
+    assert 'cni_plugins: cni_plugins_release_version must look like 1.8.0 (no leading v); got "v1.8"' in check.msg
