@@ -37,6 +37,18 @@ ABSENT_PACKAGE = "kubeforge-test-no-such-package"
 ROLE = Path(__file__).resolve().parents[2] / "roles"
 
 
+def _stand_in(tmp_path, name, script):
+    """An executable NAME on a PATH ahead of the system's (environment for the fixture and for subprocess)."""
+    bin_dir = tmp_path / "stand-ins"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / name).write_text("#!/bin/sh\n" + script)
+    (bin_dir / name).chmod(0o755)
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+BROKEN = "echo broken >&2\nexit 2\n"
+
+
 def _module_runs(run):
     return [
         t.name for t in run.tasks if t.action not in CONTROLLER and not t.result.get("skipped") and t.name != "facts"
@@ -162,21 +174,24 @@ def test_a_missing_base_package_sends_the_packages_to_apt(tmp_path, ansible_play
 
 
 def test_the_rpm_query_counts_what_rpm_does_not_report_installed(tmp_path):
-    """On the RedHat family the read asks rpm -q (exit status: the number of names not installed, each then said on
-    stdout as "package NAME is not installed"; rpm(8) and rpmqv.c); dnf runs when a name is missing. Here rpm is a
-    stand-in on PATH that answers as rpm does for one installed and one absent name."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "rpm").write_text(
-        '#!/bin/sh\nshift 3\nmissing=0\nfor n in "$@"; do\n  if [ "$n" = socat ]; then echo socat\n'
-        '  else echo "package $n is not installed"; missing=$((missing + 1)); fi\ndone\nexit $missing\n'
+    """On the RedHat family the read asks rpm -q, which prints each installed name in the query format and "package
+    NAME is not installed" (on stdout) for each other name, and exits with the number of names not found (rpm's query
+    mode counts the failed arguments). The read relies on the names printed and accepts any status up to that
+    number; dnf then runs for a missing name. rpm here is a stand-in on PATH answering so for one of two names."""
+    env = _stand_in(
+        tmp_path,
+        "rpm",
+        'shift 3\nmissing=0\nfor n in "$@"; do\n  if [ "$n" = socat ]; then echo socat\n'
+        '  else echo "package $n is not installed"; missing=$((missing + 1)); fi\ndone\nexit $missing\n',
     )
-    (bin_dir / "rpm").chmod(0o755)
     script = (ROLE / "host_prep" / "files" / "host-state.py").read_text()
     query = {"sections": ["packages"], "packages": {"manager": "rpm", "names": ["socat", "ipset"]}}
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
     run = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(query)], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", script, json.dumps(query)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
     )
     assert json.loads(run.stdout) == {"packages": ["ipset"]}
 
@@ -215,11 +230,7 @@ def test_a_failing_read_fails_before_anything_changes(tmp_path, ansible_playbook
     if broken in ("swaps", "meminfo"):
         (root / broken).unlink()
     else:
-        bin_dir = tmp_path / "bin"
-        bin_dir.mkdir()
-        (bin_dir / broken).write_text("#!/bin/sh\necho broken >&2\nexit 2\n")
-        (bin_dir / broken).chmod(0o755)
-        env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+        env = _stand_in(tmp_path, broken, BROKEN)
     run = _host_prep(ansible_playbook, extra, env=env)
     assert run.rc != 0
     read = run.task(HOST_READ)
@@ -279,6 +290,27 @@ def test_cni_plugins_one_read_fixes_a_missing_or_wrong_link_and_check_reports_it
     assert [t.name for t in drift.tasks if t.changed] == [MKDIR]
 
 
+def test_cni_link_tasks_on_their_own_read_first_and_link_only_what_is_missing_or_wrong(tmp_path, ansible_playbook):
+    """tasks_from link-package (no read before it): the task file reads the directories itself."""
+    _, bin_dir, extra = _cni_host(tmp_path)
+    task = {
+        "ansible.builtin.include_role": {"name": "kubeforge.cluster.cni_plugins", "tasks_from": "link-package"},
+        "vars": extra,
+    }
+    check = ansible_playbook([task], check=True)
+    assert check.rc == 0, check.stdout
+    assert _linked(check) == ["loopback", "portmap"]
+    assert not (bin_dir / "portmap").exists()
+    assert os.readlink(bin_dir / "loopback") == str(tmp_path / "elsewhere")
+    first = ansible_playbook([task])
+    assert first.rc == 0, first.stdout
+    assert _linked(first) == ["loopback", "portmap"]
+    second = ansible_playbook([task])
+    assert second.rc == 0, second.stdout
+    assert not any(t.changed for t in second.tasks)
+    assert _module_runs(second) == [CNI_READ]
+
+
 def test_cni_plugins_a_missing_package_goes_to_apt_and_an_empty_package_is_refused(tmp_path, ansible_playbook):
     packaged, _, extra = _cni_host(tmp_path, package=ABSENT_PACKAGE)
     missing = _cni(ansible_playbook, extra, check=True)
@@ -294,11 +326,7 @@ def test_cni_plugins_a_missing_package_goes_to_apt_and_an_empty_package_is_refus
 
 def test_cni_plugins_a_failing_read_fails(tmp_path, ansible_playbook):
     _, bin_dir, extra = _cni_host(tmp_path)
-    fake = tmp_path / "fake-bin"
-    fake.mkdir()
-    (fake / "dpkg-query").write_text("#!/bin/sh\necho broken >&2\nexit 2\n")
-    (fake / "dpkg-query").chmod(0o755)
-    run = _cni(ansible_playbook, extra, env={"PATH": f"{fake}:{os.environ['PATH']}"})
+    run = _cni(ansible_playbook, extra, env=_stand_in(tmp_path, "dpkg-query", BROKEN))
     assert run.rc != 0
     assert run.task(CNI_READ).failed
     assert "dpkg-query exited 2: broken" in run.task(CNI_READ).result["stderr"]

@@ -1,7 +1,7 @@
 """The roles' cheap no-op paths (issue 18) find the same drift as the per-item tasks they replaced.
 
-Run on localhost against files in tmp_path: cni_plugins' one read of the plugin directories (instead of a stat per
-plugin), host_prep's one read of the host (kernel parameters instead of a slurp per parameter, packages before apt);
+Run on localhost against files in tmp_path: host_prep's one read of the host (kernel parameters instead of a slurp per
+parameter, packages before apt);
 and the reads that --check now runs too (control_plane's API server readiness, host_prep's listening ports); one read
 per role instead of a task per file (kube_packages' mirror, cache and installed binaries; host_prep's files and host
 state). tests/integration/test_noop_host_reads.py runs the whole host_prep and cni_plugins roles on their reads.
@@ -24,63 +24,12 @@ from pathlib import Path
 
 import yaml
 
-LINK = "kubeforge.cluster.cni_plugins : Link each plugin that no other package installed there"
-LIST = "kubeforge.cluster.cni_plugins : Read the CNI plugin directory and the distribution's plugins"
 DRIFT = "kubeforge.cluster.host_prep : Report the kernel parameters check mode would set"
 READ = (
     "kubeforge.cluster.host_prep : Read the host (product UUID, swap, CPUs, memory, ports, packages, kernel modules "
     + ("and parameters, files)")
 )
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _plugins(tmp_path):
-    packaged, bin_dir = tmp_path / "packaged", tmp_path / "bin"
-    packaged.mkdir()
-    bin_dir.mkdir()
-    for name in ("bridge", "host-local", "loopback", "portmap"):
-        (packaged / name).write_text(name)
-    (bin_dir / "bridge").write_text("another package's plugin")  # a regular file: kept
-    (bin_dir / "host-local").symlink_to(packaged / "host-local")  # already linked
-    (bin_dir / "loopback").symlink_to(tmp_path / "elsewhere")  # a link pointing elsewhere: relinked
-    # portmap is missing: linked
-    task = {
-        "ansible.builtin.include_role": {"name": "kubeforge.cluster.cni_plugins", "tasks_from": "link-package"},
-        "vars": {
-            "cni_plugins_os_package": "containernetworking-plugins",
-            "cni_plugins_os_package_dir": str(packaged),
-            "cni_plugins_bin_dir": str(bin_dir),
-        },
-    }
-    return packaged, bin_dir, task
-
-
-def _linked(result):
-    return sorted(item["item"].rsplit("/", 1)[1] for item in result.get("results", []) if item.get("changed"))
-
-
-def test_cni_links_only_what_is_missing_or_wrong_and_a_second_run_runs_no_file_task(tmp_path, ansible_playbook):
-    packaged, bin_dir, task = _plugins(tmp_path)
-
-    check = ansible_playbook([task], check=True)
-    assert check.rc == 0, check.stdout
-    assert _linked(check.task(LINK).result) == ["loopback", "portmap"]
-    assert not (bin_dir / "portmap").exists()
-    assert os.readlink(bin_dir / "loopback") == str(tmp_path / "elsewhere")
-
-    first = ansible_playbook([task])
-    assert first.rc == 0, first.stdout
-    assert _linked(first.task(LINK).result) == ["loopback", "portmap"]
-    assert (bin_dir / "bridge").read_text() == "another package's plugin"
-    for name in ("host-local", "loopback", "portmap"):
-        assert os.readlink(bin_dir / name) == str(packaged / name)
-
-    second = ansible_playbook([task])
-    assert second.rc == 0, second.stdout
-    assert not any(t.changed for t in second.tasks)
-    # One read, and no file task per plugin (the old stat + file loops ran one module per plugin each).
-    assert second.task(LIST).action == "ansible.builtin.command"
-    assert second.task(LINK).result.get("skipped") is True
 
 
 def test_kernel_parameters_read_once_and_drift_reported(tmp_path, ansible_playbook):

@@ -88,30 +88,26 @@ def kind(path):
     return "other"
 
 
-def main():
-    query = json.loads(sys.argv[1])
-    try:
-        bin_dir, package_dir = query["bin_dir"], query["package_dir"]
-        packaged = []
-        if package_dir:
-            packaged = [
-                os.path.join(package_dir, name)
-                for name in entries(package_dir)
-                # as ansible.builtin.find read it: regular files (links not followed), hidden ones left out
-                if not name.startswith(".") and stat.S_ISREG(os.lstat(os.path.join(package_dir, name)).st_mode)
-            ]
-        present = {}
-        for name in entries(bin_dir):
-            path = os.path.join(bin_dir, name)
-            entry_kind = kind(path)
-            present[name] = [entry_kind, os.readlink(path) if entry_kind == "link" else ""]
-        result = {"bin_dir": directory(bin_dir), "package": package(query), "packaged": packaged, "present": present}
-    except ReadError as exc:
-        sys.stderr.write(f"plugins-state: {exc}\n")
-        return 1
-    print(json.dumps(result, sort_keys=True))
-    return 0
+def read(query):
+    bin_dir, package_dir = query["bin_dir"], query["package_dir"]
+    packaged = []
+    if package_dir:
+        packaged = [
+            os.path.join(package_dir, name)
+            for name in entries(package_dir)
+            # as ansible.builtin.find read it: regular files (links not followed), hidden ones left out
+            if not name.startswith(".") and stat.S_ISREG(os.lstat(os.path.join(package_dir, name)).st_mode)
+        ]
+    present = {}
+    for name in entries(bin_dir):
+        path = os.path.join(bin_dir, name)
+        entry_kind = kind(path)
+        present[name] = [entry_kind, os.readlink(path) if entry_kind == "link" else ""]
+    return {"bin_dir": directory(bin_dir), "package": package(query), "packaged": packaged, "present": present}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        print(json.dumps(read(json.loads(sys.argv[1])), sort_keys=True))
+    except ReadError as exc:
+        sys.exit(f"plugins-state: {exc}")

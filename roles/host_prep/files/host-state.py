@@ -115,6 +115,17 @@ def sysctls(query):
     return live
 
 
+def owners(info):
+    """The owner and group names of a file ("<owner> <group>"), numbers when a name is unknown."""
+    names = []
+    for lookup, number in ((pwd.getpwuid, info.st_uid), (grp.getgrgid, info.st_gid)):
+        try:
+            names.append(lookup(number)[0])
+        except KeyError:
+            names.append(str(number))
+    return " ".join(names)
+
+
 def files(query):
     found = {}
     for path in query["files"]:
@@ -130,31 +141,16 @@ def files(query):
             kind = sha.hexdigest()
         else:
             kind = "dir" if stat.S_ISDIR(info.st_mode) else "other"
-        try:
-            owner = pwd.getpwuid(info.st_uid).pw_name
-        except KeyError:
-            owner = str(info.st_uid)
-        try:
-            group = grp.getgrgid(info.st_gid).gr_name
-        except KeyError:
-            group = str(info.st_gid)
-        found[path] = f"{stat.S_IMODE(info.st_mode):04o} {owner} {group} {kind}"
+        found[path] = f"{stat.S_IMODE(info.st_mode):04o} {owners(info)} {kind}"
     return found
 
 
 SECTIONS = {"host": host, "packages": packages, "modules": modules, "sysctls": sysctls, "files": files}
 
 
-def main():
-    query = json.loads(sys.argv[1])
-    try:
-        result = {section: SECTIONS[section](query) for section in query["sections"]}
-    except ReadError as exc:
-        sys.stderr.write(f"host-state: {exc}\n")
-        return 1
-    print(json.dumps(result, sort_keys=True))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    QUERY = json.loads(sys.argv[1])
+    try:
+        print(json.dumps({section: SECTIONS[section](QUERY) for section in QUERY["sections"]}, sort_keys=True))
+    except ReadError as exc:
+        sys.exit(f"host-state: {exc}")
