@@ -129,6 +129,16 @@ def _failure(run):
     return failed[0].name, " ".join(failed[0].msg.split())
 
 
+def _assert_refused(run, role, phrases):
+    """Refused by the role's one input check, every phrase in its message, nothing changed."""
+    assert run.rc != 0
+    name, msg = _failure(run)
+    assert name == role + "Check the platform and the input"
+    for phrase in phrases:
+        assert phrase in msg, msg
+    assert msg.endswith("Nothing was changed.")
+
+
 def _changed(run):
     return sorted(task.name.removeprefix(CD) for task in run.tasks if task.changed)
 
@@ -301,12 +311,7 @@ def test_installed_version_that_is_unsupported_or_unreadable_is_refused(tmp_path
 def test_containerd_bad_input_is_refused_naming_the_variable(tmp_path, ansible_playbook, extra, phrases):
     host = Host(tmp_path)
     run = _run(ansible_playbook, host, **extra)
-    assert run.rc != 0
-    name, msg = _failure(run)
-    assert name == CD + "Check the platform and the input"
-    for phrase in phrases:
-        assert phrase in msg, msg
-    assert msg.endswith("Nothing was changed.")
+    _assert_refused(run, CD, phrases)
     assert READ not in [task.name for task in run.tasks], "refused before anything ran on the host"
 
 
@@ -360,13 +365,7 @@ KP = "kubeforge.cluster.kube_packages : "
 )
 def test_kube_packages_bad_input_is_refused_in_one_check(tmp_path, ansible_playbook, extra, phrases):
     task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.kube_packages", "tasks_from": "validate"}}
-    run = ansible_playbook([task], extra_vars=extra)
-    assert run.rc != 0
-    name, msg = _failure(run)
-    assert name == KP + "Check the platform and the input"
-    for phrase in phrases:
-        assert phrase in msg, msg
-    assert msg.endswith("Nothing was changed.")
+    _assert_refused(ansible_playbook([task], extra_vars=extra), KP, phrases)
 
 
 def test_configure_on_its_own_reads_and_reports_drift(tmp_path, ansible_playbook):
