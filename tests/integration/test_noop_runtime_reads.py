@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -385,3 +386,44 @@ def test_configure_on_its_own_reads_and_reports_drift(tmp_path, ansible_playbook
     assert probe.rc == 0, probe.stdout
     assert _changed(probe) == ["Render the whole containerd config", "Restart containerd"]
     assert probe.task(CD + "Read containerd's version, service and files again").result["rc"] == 0
+
+
+# An rpm double (the RHEL family's query; no rpm on this machine): rpm 4's `rpm -q --queryformat FMT NAME...` prints
+# FMT for each installed package and logs "package NAME is not installed" for the others (lib/query.c), exiting
+# non-zero when one is missing.
+RPM = r"""#!/bin/sh
+shift 3
+rc=0
+for name in "$@"; do
+    case " $RPM_DOUBLE_INSTALLED " in
+        *" $name "*) echo "$name installed" ;;
+        *) echo "package $name is not installed"; rc=1 ;;
+    esac
+done
+exit $rc
+"""
+
+
+def _read_script(tmp_path, query, env):
+    script = Path(__file__).resolve().parents[2] / "roles" / "containerd" / "files" / "containerd-state.py"
+    full = {"package_tool": "", "packages": [], "candidate_of": "", "binaries": [], "unit": "x.service", "paths": []}
+    return subprocess.run(
+        [sys.executable, str(script), json.dumps({**full, **query})],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+def test_containerd_read_asks_rpm_on_the_rhel_family(tmp_path):
+    host = Host(tmp_path)
+    host.double("rpm", RPM)
+    env = {"PATH": host.env["PATH"], "SYSTEMCTL_DOUBLE_STATE": str(host.state), "RPM_DOUBLE_INSTALLED": "runc"}
+    read = _read_script(tmp_path, {"package_tool": "rpm", "packages": ["containerd.io", "runc"]}, env)
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout)["packages"] == {"containerd.io": "not-installed", "runc": "installed"}
+    host.double("rpm", "#!/bin/sh\necho 'error: rpmdb: BDB0113 Thread/process failed' >&2\nexit 1\n")
+    broken = _read_script(tmp_path, {"package_tool": "rpm", "packages": ["containerd.io"]}, env)
+    assert broken.returncode == 1
+    assert "rpm -q answered 'error: rpmdb: BDB0113 Thread/process failed'" in broken.stderr

@@ -58,9 +58,13 @@ def packages(tool, names):
             fail(f"dpkg-query failed (rc {rc}): {err.strip()}")
         found = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
     elif tool == "rpm":
+        # rpm logs "package <name> is not installed" at notice level (lib/query.c), on stdout with rpm 4 but read
+        # from both streams; its warnings are skipped, anything else is an answer this read does not know.
         rc, out, err = run(["rpm", "-q", "--queryformat", "%{NAME} installed\\n", *names])
         found = {}
-        for line in out.splitlines():
+        for line in (out + err).splitlines():
+            if line.startswith("warning:"):
+                continue
             missing = re.fullmatch(r"package (\S+) is not installed", line)
             if missing:
                 found[missing.group(1)] = "not-installed"
