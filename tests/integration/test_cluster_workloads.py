@@ -66,14 +66,14 @@ def cluster(apiserver_factory):
     return server
 
 
-def _run(ansible_playbook, tmp_path, server, timeout=30, **options):
+def _run(ansible_playbook, tmp_path, server, timeout=30, workloads=None, **options):
     play = {
         "name": "The cluster's own workloads",
         "hosts": "localhost",
         "gather_facts": False,
         "vars": {
             "cluster_system_kubeconfig": str(server.kubeconfig),
-            "cluster_system_workloads": copy.deepcopy(EXPECTED),
+            "cluster_system_workloads": copy.deepcopy(EXPECTED if workloads is None else workloads),
             "cluster_system_workloads_timeout": timeout,
         },
         "tasks": [{"name": "Wait for the workloads", "ansible.builtin.include_tasks": str(TASKS)}],
@@ -128,3 +128,36 @@ def test_check_mode_reads_nothing_and_passes(ansible_playbook, tmp_path, cluster
     run = _run(ansible_playbook, tmp_path, cluster, check=True)
     assert run.rc == 0, run.stdout[-3000:]
     assert not any(task.changed for task in run.tasks)
+
+
+def test_workloads_the_lookup_finds_ready_are_not_waited_for_and_the_others_still_fail_by_name(
+    ansible_playbook, tmp_path, cluster
+):
+    """A healthy cluster runs no wait (the lookup found everything ready: ready is ready); a workload that is not
+    ready is still waited for and named, and only it."""
+    server = cluster
+    proxy = {
+        "kind": "DaemonSet",
+        "namespace": "kube-system",
+        "name": "kube-proxy",
+        "source": "kubeadm (addon/kube-proxy)",
+    }
+    dns = {"kind": "Deployment", "namespace": "kube-system", "name": "coredns", "source": "kubeadm (addon/coredns)"}
+    _create(server, _daemonset("kube-system", "kube-proxy"))
+    _create(server, _deployment("kube-system", "coredns", 1))
+    first = _run(ansible_playbook, tmp_path, server, workloads=[proxy, dns])
+    assert first.rc == 0, first.stdout[-3000:]
+
+    healthy = _run(ansible_playbook, tmp_path, server, workloads=[proxy, dns])
+    assert healthy.rc == 0, healthy.stdout[-3000:]
+    assert healthy.task(WAIT).result.get("skipped") is True  # the lookup found both ready: no wait
+    assert healthy.task(WAIT).result.get("results", []) == []
+
+    broken = {"kind": "DaemonSet", "namespace": "kube-system", "name": "broken", "source": "cni_plugin manifest"}
+    _create(server, _daemonset("kube-system", "broken", CRASH))
+    run = _run(ansible_playbook, tmp_path, server, timeout=3, workloads=[proxy, broken, dns])
+    assert run.rc != 0
+    assert [r["item"]["name"] for r in run.task(WAIT).result["results"]] == ["broken"]
+    check = run.task(CHECK_READY)
+    assert check.msg.startswith("not ready: DaemonSet/kube-system/broken (cni_plugin manifest): "), check.msg
+    assert "kube-proxy" not in check.msg and "coredns" not in check.msg

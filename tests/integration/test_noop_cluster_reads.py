@@ -2,9 +2,9 @@
 
 control_plane reads PyYAML, its kubeadm configuration, the admin kubeconfig and the admin user's ~/.kube/config in one
 command (tasks/read.yml, files/control-plane-state.py) instead of a command, a find, a stat, a getent, a file and a
-copy; system_workloads.yml waits only for the workloads its lookup did not find ready; the input checks are one
-assert each, listing every problem. Run on localhost against files in tmp_path, the kubeadm double
-(tests/doubles/kubeadm) and kubesim (tests/apiserver).
+copy; the input checks are one assert each, listing every problem. Run on localhost against files in tmp_path, the
+kubeadm double (tests/doubles/kubeadm) and kubesim (tests/apiserver). The wait of system_workloads.yml that does not
+run when the lookup found everything ready: tests/integration/test_cluster_workloads.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 DOUBLE = REPO / "tests" / "doubles" / "kubeadm"
 SITE = REPO / "playbooks" / "site.yml"
-WORKLOADS = REPO / "playbooks" / "tasks" / "system_workloads.yml"
 ROLE = "kubeforge.cluster.control_plane"
 READ = f"{ROLE} : Read PyYAML, the kubeadm configuration, the admin kubeconfig and the admin user's copy of it"
 FIND = f"{ROLE} : Read the kubeadm configuration file and its directory"
@@ -32,9 +31,7 @@ KUBE_DIR = f"{ROLE} : Create ~/.kube for the admin user"
 COPY = f"{ROLE} : Copy the admin kubeconfig to ~/.kube/config"
 STAT_ADMIN = f"{ROLE} : Look for an admin kubeconfig from an earlier kubeadm init"
 ASK = f"{ROLE} : Ask the API server whether it is ready"
-WAIT = "Wait for the ones that are not ready yet"
 CLIENT_KEY = "c2VjcmV0LWNsaWVudC1rZXktb2YtdGhlLXRlc3Q="  # made up; must never appear in output
-HTTP_CREATED = 201
 
 # A module that sets ansible_facts.python.executable, the Python the role's read runs with (as the setup module does).
 FACTS_MODULE = """#!/usr/bin/python
@@ -251,81 +248,6 @@ def test_the_read_tells_init_that_the_cluster_exists_and_a_silent_api_server_is_
     silent = _init_after_read(ansible_playbook, tmp_path, kubeconfig)
     assert silent.rc != 0
     assert "exists (the cluster was initialised) but the API server" in " ".join(silent.stdout.split())
-
-
-# --- system_workloads.yml --------------------------------------------------------------------------------------------
-
-
-def _workload(kind, namespace, name, annotations=None):
-    labels = {"k8s-app": name}
-    template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": name, "image": f"{name}:v1"}]}}
-    if annotations:
-        template["metadata"]["annotations"] = annotations
-    body = {
-        "apiVersion": "apps/v1",
-        "kind": kind,
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"selector": {"matchLabels": labels}, "template": template},
-    }
-    if kind == "Deployment":
-        body["spec"]["replicas"] = 1
-    return body
-
-
-def _create(server, body):
-    plural = {"DaemonSet": "daemonsets", "Deployment": "deployments"}[body["kind"]]
-    path = f"/apis/apps/v1/namespaces/{body['metadata']['namespace']}/{plural}"
-    status, answer = server.request("POST", path, body)
-    assert status == HTTP_CREATED, answer
-
-
-def _workloads(ansible_playbook, tmp_path, server, expected, timeout=30):
-    play = {
-        "name": "The cluster's own workloads",
-        "hosts": "localhost",
-        "gather_facts": False,
-        "vars": {
-            "cluster_system_kubeconfig": str(server.kubeconfig),
-            "cluster_system_workloads": expected,
-            "cluster_system_workloads_timeout": timeout,
-        },
-        "tasks": [{"name": "Wait for the workloads", "ansible.builtin.include_tasks": str(WORKLOADS)}],
-    }
-    path = tmp_path / "workloads.yml"
-    path.write_text(yaml.safe_dump([play], sort_keys=False))
-    return ansible_playbook(path, groups=["control_plane"])
-
-
-def test_workloads_the_lookup_finds_ready_are_not_waited_for_and_the_others_still_fail_by_name(
-    apiserver_factory, ansible_playbook, tmp_path
-):
-    server = apiserver_factory()
-    server.add_nodes(2, "node")
-    proxy = {
-        "kind": "DaemonSet",
-        "namespace": "kube-system",
-        "name": "kube-proxy",
-        "source": "kubeadm (addon/kube-proxy)",
-    }
-    dns = {"kind": "Deployment", "namespace": "kube-system", "name": "coredns", "source": "kubeadm (addon/coredns)"}
-    _create(server, _workload("DaemonSet", "kube-system", "kube-proxy"))
-    _create(server, _workload("Deployment", "kube-system", "coredns"))
-    first = _workloads(ansible_playbook, tmp_path, server, [proxy, dns])
-    assert first.rc == 0, first.stdout[-3000:]
-
-    healthy = _workloads(ansible_playbook, tmp_path, server, [proxy, dns])
-    assert healthy.rc == 0, healthy.stdout[-3000:]
-    assert healthy.task(WAIT).result.get("skipped") is True  # the lookup found both ready: no wait
-    assert healthy.task(WAIT).result.get("results", []) == []
-
-    broken = {"kind": "DaemonSet", "namespace": "kube-system", "name": "broken", "source": "cni_plugin manifest"}
-    _create(server, _workload("DaemonSet", "kube-system", "broken", {"kubesim.kubeforge.io/exit-code": "1"}))
-    run = _workloads(ansible_playbook, tmp_path, server, [proxy, broken, dns], timeout=3)
-    assert run.rc != 0
-    assert [r["item"]["name"] for r in run.task(WAIT).result["results"]] == ["broken"]
-    check = run.task("Check that they are ready")
-    assert check.msg.startswith("not ready: DaemonSet/kube-system/broken (cni_plugin manifest): "), check.msg
-    assert "kube-proxy" not in check.msg and "coredns" not in check.msg
 
 
 # --- input checks: one assert each, every problem listed ------------------------------------------------------------
