@@ -14,7 +14,7 @@ HTTP_CREATED = 201
 REPO = Path(__file__).resolve().parents[2]
 TASKS = REPO / "playbooks" / "tasks" / "system_workloads.yml"
 CHECK_FOUND = "Check that each of them exists"
-WAIT = "Wait for them to be ready"
+WAIT = "Wait for the ones that are not ready yet"
 CHECK_READY = "Check that they are ready"
 CRASH = {"kubesim.kubeforge.io/exit-code": "1"}  # kubesim's kubelet: the container exits 1 -> CrashLoopBackOff
 
@@ -66,14 +66,14 @@ def cluster(apiserver_factory):
     return server
 
 
-def _run(ansible_playbook, tmp_path, server, timeout=30, **options):
+def _run(ansible_playbook, tmp_path, server, timeout=30, workloads=None, **options):
     play = {
         "name": "The cluster's own workloads",
         "hosts": "localhost",
         "gather_facts": False,
         "vars": {
             "cluster_system_kubeconfig": str(server.kubeconfig),
-            "cluster_system_workloads": copy.deepcopy(EXPECTED),
+            "cluster_system_workloads": copy.deepcopy(EXPECTED if workloads is None else workloads),
             "cluster_system_workloads_timeout": timeout,
         },
         "tasks": [{"name": "Wait for the workloads", "ansible.builtin.include_tasks": str(TASKS)}],
@@ -89,8 +89,9 @@ def test_ready_workloads_pass_and_change_nothing(ansible_playbook, tmp_path, clu
     _create(cluster, _daemonset("kube-flannel", "kube-flannel-ds"))
     run = _run(ansible_playbook, tmp_path, cluster)
     assert run.rc == 0, run.stdout[-3000:]
-    waited = run.task(WAIT).result["results"]
-    assert [r["item"]["name"] for r in waited] == ["kube-proxy", "coredns", "kube-flannel-ds"]
+    # Waited for what the lookup did not find ready yet (kubesim's controllers may already have rolled some out).
+    waited = run.task(WAIT).result.get("results", [])
+    assert {r["item"]["name"] for r in waited} <= {"kube-proxy", "coredns", "kube-flannel-ds"}
     assert all(len(r["resources"]) == 1 and not r.get("msg") for r in waited)
     assert not any(task.changed for task in run.tasks)
 
@@ -127,3 +128,36 @@ def test_check_mode_reads_nothing_and_passes(ansible_playbook, tmp_path, cluster
     run = _run(ansible_playbook, tmp_path, cluster, check=True)
     assert run.rc == 0, run.stdout[-3000:]
     assert not any(task.changed for task in run.tasks)
+
+
+def test_workloads_the_lookup_finds_ready_are_not_waited_for_and_the_others_still_fail_by_name(
+    ansible_playbook, tmp_path, cluster
+):
+    """A healthy cluster runs no wait (the lookup found everything ready: ready is ready); a workload that is not
+    ready is still waited for and named, and only it."""
+    server = cluster
+    proxy = {
+        "kind": "DaemonSet",
+        "namespace": "kube-system",
+        "name": "kube-proxy",
+        "source": "kubeadm (addon/kube-proxy)",
+    }
+    dns = {"kind": "Deployment", "namespace": "kube-system", "name": "coredns", "source": "kubeadm (addon/coredns)"}
+    _create(server, _daemonset("kube-system", "kube-proxy"))
+    _create(server, _deployment("kube-system", "coredns", 1))
+    first = _run(ansible_playbook, tmp_path, server, workloads=[proxy, dns])
+    assert first.rc == 0, first.stdout[-3000:]
+
+    healthy = _run(ansible_playbook, tmp_path, server, workloads=[proxy, dns])
+    assert healthy.rc == 0, healthy.stdout[-3000:]
+    assert healthy.task(WAIT).result.get("skipped") is True  # the lookup found both ready: no wait
+    assert healthy.task(WAIT).result.get("results", []) == []
+
+    broken = {"kind": "DaemonSet", "namespace": "kube-system", "name": "broken", "source": "cni_plugin manifest"}
+    _create(server, _daemonset("kube-system", "broken", CRASH))
+    run = _run(ansible_playbook, tmp_path, server, timeout=3, workloads=[proxy, broken, dns])
+    assert run.rc != 0
+    assert [r["item"]["name"] for r in run.task(WAIT).result["results"]] == ["broken"]
+    check = run.task(CHECK_READY)
+    assert check.msg.startswith("not ready: DaemonSet/kube-system/broken (cni_plugin manifest): "), check.msg
+    assert "kube-proxy" not in check.msg and "coredns" not in check.msg

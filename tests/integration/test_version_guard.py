@@ -14,6 +14,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 GUARD = str(REPO / "playbooks" / "tasks" / "version_guard.yml")
 CLUSTER_VERSION = "v1.37.0"
+READ = "Read kube-system/kubeadm-config and the nodes"
 
 
 @pytest.fixture
@@ -77,4 +78,14 @@ def test_no_cluster_yet_nothing_is_read(ansible_playbook, tmp_path):
     run = _guard(ansible_playbook, tmp_path / "no-admin.conf", {"kube_packages_kubernetes_version": "1.30.0"})
 
     assert run.rc == 0, run.stdout
-    assert run.task("Read kube-system/kubeadm-config and the nodes").result.get("skipped") is True
+    assert run.task(READ).result.get("skipped") is True
+
+
+def test_a_cluster_that_does_not_answer_is_not_taken_for_no_cluster(cluster, ansible_playbook):
+    """An admin kubeconfig whose API server does not answer fails the guard (it is not taken for no cluster)."""
+    kubeconfig = cluster.kubeconfig
+    cluster.stop_apiserver()
+    run = _guard(ansible_playbook, kubeconfig, {"kube_packages_kubernetes_version": "1.30.0"})
+
+    assert run.rc != 0
+    assert run.task(READ).failed

@@ -1,0 +1,313 @@
+"""The cluster part of site.yml reads once and acts only on what differs (issue 18), and still catches what it caught.
+
+control_plane reads PyYAML, its kubeadm configuration, the admin kubeconfig and the admin user's ~/.kube/config in one
+command (tasks/read.yml, files/control-plane-state.py) instead of a command, a find, a stat, a getent, a file and a
+copy; the input checks are one assert each, listing every problem. Run on localhost against files in tmp_path, the
+kubeadm double (tests/doubles/kubeadm) and kubesim (tests/apiserver). The wait of system_workloads.yml that does not
+run when the lookup found everything ready: tests/integration/test_cluster_workloads.py.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DOUBLE = REPO / "tests" / "doubles" / "kubeadm"
+SITE = REPO / "playbooks" / "site.yml"
+ROLE = "kubeforge.cluster.control_plane"
+READ = f"{ROLE} : Read PyYAML, the kubeadm configuration, the admin kubeconfig and the admin user's copy of it"
+FIND = f"{ROLE} : Read the kubeadm configuration file and its directory"
+WRITE_CONFIG = f"{ROLE} : Write the kubeadm configuration"
+VALIDATE = f"{ROLE} : Validate the kubeadm configuration with kubeadm"
+KUBE_DIR = f"{ROLE} : Create ~/.kube for the admin user"
+COPY = f"{ROLE} : Copy the admin kubeconfig to ~/.kube/config"
+STAT_ADMIN = f"{ROLE} : Look for an admin kubeconfig from an earlier kubeadm init"
+ASK = f"{ROLE} : Ask the API server whether it is ready"
+CLIENT_KEY = "c2VjcmV0LWNsaWVudC1rZXktb2YtdGhlLXRlc3Q="  # made up; must never appear in output
+
+# A module that sets ansible_facts.python.executable, the Python the role's read runs with (as the setup module does).
+FACTS_MODULE = """#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+
+module = AnsibleModule(argument_spec={"executable": {"type": "str", "required": True}}, supports_check_mode=True)
+module.exit_json(changed=False, ansible_facts={"python": {"executable": module.params["executable"]}})
+"""
+
+# The read's Python with one change: the passwd database gives the admin user a home in tmp_path (the tests must not
+# touch the real home). Everything else is the role's script as the role runs it (`python -c SCRIPT QUERY`).
+FAKE_PYTHON = """#!{python}
+import pwd
+import sys
+
+_real = pwd.getpwnam
+
+
+def getpwnam(name):
+    entry = _real(name)
+    return pwd.struct_passwd(entry[:5] + ({home!r},) + entry[6:])
+
+
+pwd.getpwnam = getpwnam
+script = sys.argv[2]
+sys.argv = [sys.argv[0], *sys.argv[3:]]
+exec(compile(script, "control-plane-state.py", "exec"), {{"__name__": "__main__"}})
+"""
+
+
+def _read_env(tmp_path, home):
+    """ANSIBLE_LIBRARY with the facts module, and the fake Python; returns (env, facts task)."""
+    library = tmp_path / "library"
+    library.mkdir(exist_ok=True)
+    (library / "test_python_fact.py").write_text(FACTS_MODULE)
+    python = tmp_path / "fake-python"
+    python.write_text(FAKE_PYTHON.format(python=sys.executable, home=str(home)))
+    python.chmod(0o755)
+    return {"ANSIBLE_LIBRARY": str(library)}, {"test_python_fact": {"executable": str(python)}}
+
+
+def _kubeadm(tmp_path, version="1.36.4"):
+    binary = tmp_path / "bin" / "kubeadm"
+    binary.parent.mkdir(exist_ok=True)
+    binary.write_text(DOUBLE.read_text().replace("@VERSION@", version))
+    binary.chmod(0o755)
+    return binary
+
+
+def _include(tasks_from):
+    return {"ansible.builtin.include_role": {"name": ROLE, "tasks_from": tasks_from}}
+
+
+def _admin_conf(tmp_path):
+    conf = tmp_path / "admin.conf"
+    users = [{"name": "kubernetes-admin", "user": {"client-key-data": CLIENT_KEY}}]
+    conf.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "users": users}))
+    conf.chmod(0o600)
+    return conf
+
+
+def test_kubeadm_config_drift_is_found_by_the_one_read_reported_by_check_and_rewritten(tmp_path, ansible_playbook):
+    """The role's read (not the find of config.yml, which is skipped) decides the write: a missing file, a wrong mode
+    and changed content are each reported by --check and written by a run; an unchanged file runs no module."""
+    config = tmp_path / "etc" / "kubeadm-config.yaml"
+    home = tmp_path / "home"
+    env, facts = _read_env(tmp_path, home)
+    tasks = [
+        {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}},
+        facts,
+        _include("read"),
+        _include("config"),
+    ]
+    extra = {
+        "control_plane_config_path": str(config),
+        "control_plane_admin_conf": str(tmp_path / "no-admin.conf"),
+        "control_plane_kubernetes_version": "v1.36.4",
+        "control_plane_advertise_address": "192.0.2.10",
+        "control_plane_kubeadm_path": str(_kubeadm(tmp_path)),
+        "ansible_become": False,
+    }
+    env["KUBEADM_DOUBLE_ROOT"] = str(tmp_path / "root")
+
+    def run(check=True):
+        result = ansible_playbook(tasks, check=check, diff=check, extra_vars=extra, groups=["control_plane"], env=env)
+        assert result.rc == 0, result.stdout
+        assert result.task(FIND).result.get("skipped") is True
+        assert result.task(READ).result["rc"] == 0
+        return result
+
+    missing = run()
+    assert missing.task(WRITE_CONFIG).changed
+    assert not config.exists()
+    written = run(check=False)
+    assert written.task(WRITE_CONFIG).changed
+    assert written.task(VALIDATE).result["rc"] == 0
+    assert run().task(WRITE_CONFIG).result.get("skipped") is True
+    config.chmod(0o644)
+    assert run().task(WRITE_CONFIG).changed
+    config.chmod(0o600)
+    text = config.read_text()
+    config.write_text(text + "# drift\n")
+    assert run().task(WRITE_CONFIG).changed
+    assert run(check=False).task(WRITE_CONFIG).changed
+    assert config.read_text() == text
+    assert run().task(WRITE_CONFIG).result.get("skipped") is True
+
+
+def test_a_bad_kubeadm_config_still_fails_validation_after_the_read(tmp_path, ansible_playbook):
+    env, facts = _read_env(tmp_path, tmp_path / "home")
+    env["KUBEADM_DOUBLE_ROOT"] = str(tmp_path / "root")
+    extra = {
+        "control_plane_config_path": str(tmp_path / "etc" / "kubeadm-config.yaml"),
+        "control_plane_admin_conf": str(tmp_path / "no-admin.conf"),
+        "control_plane_kubernetes_version": "v1.36.4",
+        "control_plane_advertise_address": "192.0.2.10",
+        "control_plane_kubeadm_path": str(_kubeadm(tmp_path)),
+        "control_plane_cluster_config": {"apiServer": {"extraArg": [{"name": "v", "value": "2"}]}},
+        "ansible_become": False,
+    }
+    tasks = [{"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}}, facts, _include("read")]
+    run = ansible_playbook([*tasks, _include("config")], extra_vars=extra, groups=["control_plane"], env=env)
+    assert run.rc != 0
+    assert run.task(VALIDATE).failed
+    assert 'strict decoding error: unknown field "apiServer.extraArg"' in run.stdout.replace('\\"', '"')
+
+
+def test_kube_config_missing_or_different_is_reported_by_check_and_written_without_showing_it(
+    tmp_path, ansible_playbook
+):
+    """~/.kube and ~/.kube/config come from the one read: missing, changed content and a wrong mode are each reported
+    by --check (nothing written) and fixed by a run; once equal no module runs for them. The client key never shows."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env, facts = _read_env(tmp_path, home)
+    admin_conf = _admin_conf(tmp_path)
+    extra = {
+        "control_plane_config_path": str(tmp_path / "etc" / "kubeadm-config.yaml"),
+        "control_plane_admin_conf": str(admin_conf),
+        "control_plane_admin_user": getpass.getuser(),
+        "ansible_become": False,
+    }
+    tasks = [facts, _include("read"), _include("kubeconfig")]
+    kube_config = home / ".kube" / "config"
+
+    def run(check=True):
+        result = ansible_playbook(tasks, check=check, diff=True, extra_vars=extra, groups=["control_plane"], env=env)
+        assert result.rc == 0, result.stdout
+        assert json.loads(result.task(READ).result["stdout"])["admin"]["home"] == str(home)  # never the real home
+        assert CLIENT_KEY not in result.output
+        return result
+
+    # ~/.kube exists with the wrong mode (copy's check mode needs the directory, as before this read).
+    (home / ".kube").mkdir(mode=0o755)
+    missing = run()
+    assert missing.task(KUBE_DIR).changed
+    assert missing.task(COPY).changed
+    assert not kube_config.exists()
+    assert oct((home / ".kube").stat().st_mode & 0o777) == "0o755"
+    run(check=False)
+    assert kube_config.read_bytes() == admin_conf.read_bytes()
+    assert oct(kube_config.stat().st_mode & 0o777) == "0o600"
+    assert oct((home / ".kube").stat().st_mode & 0o777) == "0o700"
+    same = run()
+    assert same.task(KUBE_DIR).result.get("skipped") is True
+    assert same.task(COPY).result.get("skipped") is True
+    kube_config.write_text("apiVersion: v1\nkind: Config\n")
+    assert run().task(COPY).changed
+    assert kube_config.read_text() == "apiVersion: v1\nkind: Config\n"
+    run(check=False)
+    assert kube_config.read_bytes() == admin_conf.read_bytes()
+    kube_config.chmod(0o644)
+    assert run().task(COPY).changed
+    (home / ".kube").chmod(0o755)
+    assert run().task(KUBE_DIR).changed
+
+
+def test_an_admin_user_the_host_does_not_know_fails_the_read(tmp_path, ansible_playbook):
+    extra = {
+        "control_plane_config_path": str(tmp_path / "kubeadm-config.yaml"),
+        "control_plane_admin_conf": str(tmp_path / "admin.conf"),
+        "control_plane_admin_user": "no-such-user-kubeforge",
+        "ansible_become": False,
+    }
+    run = ansible_playbook([_include("read")], check=True, extra_vars=extra, groups=["control_plane"])
+    assert run.rc != 0
+    assert "control_plane_admin_user no-such-user-kubeforge: no such user" in run.task(READ).result["stderr"]
+
+
+def _init_after_read(ansible_playbook, tmp_path, kubeconfig):
+    extra = {
+        "control_plane_config_path": str(tmp_path / "kubeadm-config.yaml"),
+        "control_plane_admin_conf": str(kubeconfig),
+        "control_plane_kubectl_path": os.path.join(os.path.dirname(sys.executable), "kubectl"),
+        "control_plane_kubeadm_path": "/nonexistent/kubeadm",
+        "control_plane_admin_user": "",
+        "ansible_become": False,
+    }
+    tasks = [_include("read"), _include("init")]
+    return ansible_playbook(tasks, check=True, extra_vars=extra, groups=["control_plane"])
+
+
+def test_the_read_tells_init_that_the_cluster_exists_and_a_silent_api_server_is_still_refused(
+    apiserver_factory, ansible_playbook, tmp_path
+):
+    server = apiserver_factory()
+    healthy = _init_after_read(ansible_playbook, tmp_path, server.kubeconfig)
+    assert healthy.rc == 0, healthy.stdout
+    assert healthy.task(STAT_ADMIN).result.get("skipped") is True  # the read answered
+    assert healthy.task(ASK).result["rc"] == 0
+    assert healthy.task(f"{ROLE} : Run kubeadm init").result.get("skipped") is True
+    kubeconfig = server.kubeconfig
+    server.stop_apiserver()
+    silent = _init_after_read(ansible_playbook, tmp_path, kubeconfig)
+    assert silent.rc != 0
+    assert "exists (the cluster was initialised) but the API server" in " ".join(silent.stdout.split())
+
+
+# --- input checks: one assert each, every problem listed ------------------------------------------------------------
+
+
+def _validate(ansible_playbook, role, extra):
+    task = {"ansible.builtin.include_role": {"name": f"kubeforge.cluster.{role}", "tasks_from": "validate"}}
+    run = ansible_playbook([task], extra_vars=extra, groups=["control_plane"])
+    assert run.rc != 0
+    return " ".join(run.stdout.replace("\\n", " ").split())
+
+
+def test_control_plane_lists_every_bad_setting_at_once(ansible_playbook):
+    message = _validate(
+        ansible_playbook,
+        "control_plane",
+        {
+            "control_plane_kubernetes_version": "1.34",
+            "control_plane_pod_subnet": "10.244.0.0",
+            "control_plane_kube_proxy_config": {"kind": "Other"},
+            "control_plane_kube_proxy_mode": "bogus",
+        },
+    )
+    assert "control_plane_kubernetes_version must look like v1.34.2 (is '1.34')" in message
+    assert "control_plane_kube_proxy_config: an override dict changes fields of its kubeadm document" in message
+    assert "control_plane_pod_subnet: not a network in CIDR notation (10.244.0.0)." in message
+    assert "control_plane_kube_proxy_mode must be '', iptables, ipvs or nftables (is 'bogus')" in message
+
+
+def test_cni_lists_every_bad_setting_at_once(ansible_playbook):
+    message = _validate(ansible_playbook, "cni", {"cni_plugin": "weave", "cni_flannel_backend": "udp"})
+    assert "cni_plugin: unknown network add-on 'weave'; supported: flannel, calico, manifest, none." in message
+    assert "cni_flannel_backend 'udp' is not vxlan, host-gw or wireguard." in message
+
+
+@pytest.mark.slow
+def test_site_preflight_lists_every_cross_role_problem_at_once(tmp_path):
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory = {
+        "all": {
+            "children": {"control_plane": {"hosts": {"kube-master": local}}},
+            "vars": {
+                "cluster_preflight_reachability": False,
+                "cni_pod_subnet": "192.168.0.0/16",
+                "control_plane_kubernetes_version": "v1.36.4",
+                "kube_packages_kubernetes_version": "1.37.1",
+            },
+        }
+    }
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".venv" / "collections"))
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"), str(SITE)]
+    run = subprocess.run(
+        [*argv, "--tags", "preflight"], capture_output=True, text=True, env=env, cwd=str(REPO), timeout=300, check=False
+    )
+    out = " ".join(run.stdout.split())
+    assert run.returncode != 0, out
+    assert (
+        "inconsistent subnets: cni_pod_subnet 192.168.0.0/16 differs from control_plane_pod_subnet 10.244.0.0/16" in out
+    )
+    assert "inconsistent versions: kube_packages_kubernetes_version 1.37.1 (kubelet, kubeadm) and" in out
+    assert "TASK [kubeforge.cluster.host_prep" not in out
