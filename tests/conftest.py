@@ -86,3 +86,22 @@ def _serve(handler):
 def local_http_server():
     """``with local_http_server(handler) as url``: serve an http.server request handler class on 127.0.0.1."""
     return _serve
+
+
+@pytest.fixture
+def host_reader():
+    """``host_reader(reader, query, check=False)``: the ``state`` kubeforge.cluster.host_read returns for ``reader`` and
+    ``query``, its logic run in this process with a real AnsibleModule (its run_command, this process's environment:
+    stand-ins go on PATH with monkeypatch). A read that fails raises the module's KubeforgeError."""
+    basic = importlib.import_module("ansible.module_utils.basic")
+    testing = importlib.import_module("ansible.module_utils.testing")
+    readers = importlib.import_module("ansible_collections.kubeforge.cluster.plugins.module_utils.host_readers")
+
+    def read(reader, query, check=False):
+        with testing.patch_module_args({"reader": reader, "query": query, "_ansible_check_mode": check}):
+            module = basic.AnsibleModule(argument_spec=readers.HOST_READ_ARG_SPEC, supports_check_mode=True)
+        result = readers.host_read(module)
+        assert result["changed"] is False
+        return result["state"]
+
+    return read

@@ -10,7 +10,6 @@ run when the lookup found everything ready: tests/integration/test_cluster_workl
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import subprocess
 import sys
@@ -33,18 +32,12 @@ STAT_ADMIN = f"{ROLE} : Look for an admin kubeconfig from an earlier kubeadm ini
 ASK = f"{ROLE} : Ask the API server whether it is ready"
 CLIENT_KEY = "c2VjcmV0LWNsaWVudC1rZXktb2YtdGhlLXRlc3Q="  # made up; must never appear in output
 
-# A module that sets ansible_facts.python.executable, the Python the role's read runs with (as the setup module does).
-FACTS_MODULE = """#!/usr/bin/python
-from ansible.module_utils.basic import AnsibleModule
-
-module = AnsibleModule(argument_spec={"executable": {"type": "str", "required": True}}, supports_check_mode=True)
-module.exit_json(changed=False, ansible_facts={"python": {"executable": module.params["executable"]}})
-"""
-
 # The read's Python with one change: the passwd database gives the admin user a home in tmp_path (the tests must not
-# touch the real home). Everything else is the role's script as the role runs it (`python -c SCRIPT QUERY`).
+# touch the real home). Everything else is the module as Ansible runs it: this Python is the read task's
+# ansible_python_interpreter, given the module's AnsiballZ wrapper as a file argument or, pipelined, on stdin.
 FAKE_PYTHON = """#!{python}
 import pwd
+import runpy
 import sys
 
 _real = pwd.getpwnam
@@ -56,21 +49,20 @@ def getpwnam(name):
 
 
 pwd.getpwnam = getpwnam
-script = sys.argv[2]
-sys.argv = [sys.argv[0], *sys.argv[3:]]
-exec(compile(script, "control-plane-state.py", "exec"), {{"__name__": "__main__"}})
+if len(sys.argv) > 1:
+    sys.argv = sys.argv[1:]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+else:
+    exec(compile(sys.stdin.read(), "<stdin>", "exec"), {{"__name__": "__main__"}})
 """
 
 
 def _read_env(tmp_path, home):
-    """ANSIBLE_LIBRARY with the facts module, and the fake Python; returns (env, facts task)."""
-    library = tmp_path / "library"
-    library.mkdir(exist_ok=True)
-    (library / "test_python_fact.py").write_text(FACTS_MODULE)
+    """The fake Python; returns (env, the role's read task run with it as its interpreter)."""
     python = tmp_path / "fake-python"
     python.write_text(FAKE_PYTHON.format(python=sys.executable, home=str(home)))
     python.chmod(0o755)
-    return {"ANSIBLE_LIBRARY": str(library)}, {"test_python_fact": {"executable": str(python)}}
+    return {}, {**_include("read"), "vars": {"ansible_python_interpreter": str(python)}}
 
 
 def _kubeadm(tmp_path, version="1.36.4"):
@@ -98,11 +90,10 @@ def test_kubeadm_config_drift_is_found_by_the_one_read_reported_by_check_and_rew
     and changed content are each reported by --check and written by a run; an unchanged file runs no module."""
     config = tmp_path / "etc" / "kubeadm-config.yaml"
     home = tmp_path / "home"
-    env, facts = _read_env(tmp_path, home)
+    env, read = _read_env(tmp_path, home)
     tasks = [
         {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}},
-        facts,
-        _include("read"),
+        read,
         _include("config"),
     ]
     extra = {
@@ -119,7 +110,7 @@ def test_kubeadm_config_drift_is_found_by_the_one_read_reported_by_check_and_rew
         result = ansible_playbook(tasks, check=check, diff=check, extra_vars=extra, groups=["control_plane"], env=env)
         assert result.rc == 0, result.stdout
         assert result.task(FIND).result.get("skipped") is True
-        assert result.task(READ).result["rc"] == 0
+        assert "admin" in result.task(READ).result["state"]
         return result
 
     missing = run()
@@ -141,7 +132,7 @@ def test_kubeadm_config_drift_is_found_by_the_one_read_reported_by_check_and_rew
 
 
 def test_a_bad_kubeadm_config_still_fails_validation_after_the_read(tmp_path, ansible_playbook):
-    env, facts = _read_env(tmp_path, tmp_path / "home")
+    env, read = _read_env(tmp_path, tmp_path / "home")
     env["KUBEADM_DOUBLE_ROOT"] = str(tmp_path / "root")
     extra = {
         "control_plane_config_path": str(tmp_path / "etc" / "kubeadm-config.yaml"),
@@ -152,7 +143,7 @@ def test_a_bad_kubeadm_config_still_fails_validation_after_the_read(tmp_path, an
         "control_plane_cluster_config": {"apiServer": {"extraArg": [{"name": "v", "value": "2"}]}},
         "ansible_become": False,
     }
-    tasks = [{"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}}, facts, _include("read")]
+    tasks = [{"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}}, read]
     run = ansible_playbook([*tasks, _include("config")], extra_vars=extra, groups=["control_plane"], env=env)
     assert run.rc != 0
     assert run.task(VALIDATE).failed
@@ -166,7 +157,7 @@ def test_kube_config_missing_or_different_is_reported_by_check_and_written_witho
     by --check (nothing written) and fixed by a run; once equal no module runs for them. The client key never shows."""
     home = tmp_path / "home"
     home.mkdir()
-    env, facts = _read_env(tmp_path, home)
+    env, read = _read_env(tmp_path, home)
     admin_conf = _admin_conf(tmp_path)
     extra = {
         "control_plane_config_path": str(tmp_path / "etc" / "kubeadm-config.yaml"),
@@ -174,13 +165,13 @@ def test_kube_config_missing_or_different_is_reported_by_check_and_written_witho
         "control_plane_admin_user": getpass.getuser(),
         "ansible_become": False,
     }
-    tasks = [facts, _include("read"), _include("kubeconfig")]
+    tasks = [read, _include("kubeconfig")]
     kube_config = home / ".kube" / "config"
 
     def run(check=True):
         result = ansible_playbook(tasks, check=check, diff=True, extra_vars=extra, groups=["control_plane"], env=env)
         assert result.rc == 0, result.stdout
-        assert json.loads(result.task(READ).result["stdout"])["admin"]["home"] == str(home)  # never the real home
+        assert result.task(READ).result["state"]["admin"]["home"] == str(home)  # never the real home
         assert CLIENT_KEY not in result.output
         return result
 
@@ -218,7 +209,7 @@ def test_an_admin_user_the_host_does_not_know_fails_the_read(tmp_path, ansible_p
     }
     run = ansible_playbook([_include("read")], check=True, extra_vars=extra, groups=["control_plane"])
     assert run.rc != 0
-    assert "control_plane_admin_user no-such-user-kubeforge: no such user" in run.task(READ).result["stderr"]
+    assert "control_plane_admin_user no-such-user-kubeforge: no such user" in run.task(READ).result["msg"]
 
 
 def _init_after_read(ansible_playbook, tmp_path, kubeconfig):

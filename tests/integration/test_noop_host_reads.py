@@ -9,10 +9,7 @@ Runs that are not in check mode only write into tmp_path: the fake host needs no
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -111,7 +108,7 @@ def test_host_prep_runs_one_module_on_a_host_where_nothing_differs(tmp_path, ans
     assert not any(t.changed for t in second.tasks)
     assert _module_runs(second) == [HOST_READ]
     assert second.task(APPLY).result.get("skipped") is True
-    host = json.loads(second.task(HOST_READ).result["stdout"])["host"]
+    host = second.task(HOST_READ).result["state"]["host"]
     assert host.pop("ports") is not None  # read (the preflight's port check is on)
     uuid = "6b1c4a2e-0000-4000-8000-000000000001"
     assert host == {"uuid": uuid, "swaps": 0, "fstab": 0, "cpus": 2, "memory_mb": 2048}
@@ -132,7 +129,7 @@ def test_the_read_counts_cpus_and_memory_as_the_setup_module_did(ansible_playboo
     ]
     run = ansible_playbook(tasks, check=True, extra_vars={"host_prep_preflight_ports": []})
     assert run.rc == 0, run.stdout
-    host = json.loads(run.task(HOST_READ).result["stdout"])["host"]
+    host = run.task(HOST_READ).result["state"]["host"]
     assert [host["cpus"], host["memory_mb"]] == run.task("facts").msg
 
 
@@ -166,14 +163,14 @@ def test_a_missing_base_package_sends_the_packages_to_apt(tmp_path, ansible_play
     package: it was asked); with every package installed apt is not run (test_noop_paths.py)."""
     _, extra = _fake_host(tmp_path)
     run = _host_prep(ansible_playbook, {**extra, "host_prep_extra_packages": [ABSENT_PACKAGE]}, check=True)
-    assert json.loads(run.task(HOST_READ).result["stdout"])["packages"] == [ABSENT_PACKAGE]
+    assert run.task(HOST_READ).result["state"]["packages"] == [ABSENT_PACKAGE]
     apt = run.task(HP + "Install the base packages (apt)")
     assert apt.action == "ansible.builtin.apt"
     assert not apt.result.get("skipped")
     assert ABSENT_PACKAGE in apt.msg
 
 
-def test_the_rpm_query_counts_what_rpm_does_not_report_installed(tmp_path):
+def test_the_rpm_query_counts_what_rpm_does_not_report_installed(tmp_path, host_reader, monkeypatch):
     """On the RedHat family the read asks rpm -q, which prints each installed name in the query format and "package
     NAME is not installed" (on stdout) for each other name, and exits with the number of names not found (rpm's query
     mode counts the failed arguments). The read relies on the names printed and accepts any status up to that
@@ -184,16 +181,9 @@ def test_the_rpm_query_counts_what_rpm_does_not_report_installed(tmp_path):
         'shift 3\nmissing=0\nfor n in "$@"; do\n  if [ "$n" = socat ]; then echo socat\n'
         '  else echo "package $n is not installed"; missing=$((missing + 1)); fi\ndone\nexit $missing\n',
     )
-    script = (ROLE / "host_prep" / "files" / "host-state.py").read_text()
+    monkeypatch.setenv("PATH", env["PATH"])
     query = {"sections": ["packages"], "packages": {"manager": "rpm", "names": ["socat", "ipset"]}}
-    run = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(query)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=True,
-    )
-    assert json.loads(run.stdout) == {"packages": ["ipset"]}
+    assert host_reader("host_prep", query) == {"packages": ["ipset"]}
 
 
 def test_a_kernel_module_not_loaded_is_loaded(tmp_path, ansible_playbook):
@@ -203,7 +193,7 @@ def test_a_kernel_module_not_loaded_is_loaded(tmp_path, ansible_playbook):
     absent = "kubeforge_test_absent"
     run = _host_prep(ansible_playbook, {**extra, "host_prep_kernel_modules": ["overlay", "br_netfilter", absent]})
     assert run.rc != 0
-    assert json.loads(run.task(HOST_READ).result["stdout"])["modules"] == [absent]
+    assert run.task(HOST_READ).result["state"]["modules"] == [absent]
     modprobe = run.task(HP + "Load the missing kernel modules").result["results"]
     assert [item["item"] for item in modprobe] == [absent]
     assert f"kernel module(s) {absent} on localhost are neither loaded nor built in, and modprobe failed" in _text(run)
@@ -215,7 +205,7 @@ def test_a_drifted_kernel_parameter_is_reported_in_check_mode_and_not_set(tmp_pa
     root, extra = _fake_host(tmp_path, ip_forward="0")
     run = _host_prep(ansible_playbook, extra, check=True)
     assert run.rc == 0, run.stdout
-    assert json.loads(run.task(HOST_READ).result["stdout"])["sysctls"] == {"net.ipv4.ip_forward": "0"}
+    assert run.task(HOST_READ).result["state"]["sysctls"] == {"net.ipv4.ip_forward": "0"}
     assert run.task(REPORT).changed
     assert run.task(REPORT).msg == [{"setting": "net.ipv4.ip_forward=1", "live": "0"}]
     assert run.task(HP + "Set the kernel parameters whose live value differs").result.get("skipped") is True
@@ -235,7 +225,7 @@ def test_a_failing_read_fails_before_anything_changes(tmp_path, ansible_playbook
     assert run.rc != 0
     read = run.task(HOST_READ)
     assert read.failed
-    assert broken in read.result["stderr"]
+    assert broken in read.result["msg"]
     assert [t.name for t in run.tasks][-1] == HOST_READ
     assert not list((root / "etc").iterdir())
 
@@ -329,7 +319,7 @@ def test_cni_plugins_a_failing_read_fails(tmp_path, ansible_playbook):
     run = _cni(ansible_playbook, extra, env=_stand_in(tmp_path, "dpkg-query", BROKEN))
     assert run.rc != 0
     assert run.task(CNI_READ).failed
-    assert "dpkg-query exited 2: broken" in run.task(CNI_READ).result["stderr"]
+    assert "dpkg-query exited 2: broken" in run.task(CNI_READ).result["msg"]
     assert os.readlink(bin_dir / "loopback") == str(tmp_path / "elsewhere")
 
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
-import json
 import os
 import re
 import socket
-import subprocess
 import sys
 import tarfile
 import threading
@@ -59,7 +57,7 @@ def test_kernel_parameters_read_once_and_drift_reported(tmp_path, ansible_playbo
         [task], check=True, extra_vars={"host_prep_sysctls": sysctls, "host_prep_sysctl_files": files}
     )
     assert run.rc == 0, run.stdout
-    assert run.task(READ).action == "ansible.builtin.command"
+    assert run.task(READ).action == "kubeforge.cluster.host_read"
     assert run.task(DRIFT).changed
     assert run.task(DRIFT).msg == [
         {"setting": "kernel.pid_max=4194304", "live": "32768"},
@@ -70,10 +68,13 @@ def test_kernel_parameters_read_once_and_drift_reported(tmp_path, ansible_playbo
 def test_kernel_parameter_files_follow_sysctl_names(ansible_playbook):
     """'.' separates the levels, '/' stands for a '.' inside one (sysctl.d(5)): vars/main.yml host_prep_sysctl_files."""
     sysctls = {"net.ipv4.ip_forward": 1, "net.ipv4.conf.eth0/100.forwarding": 1}
-    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "sysctl"}}
-    run = ansible_playbook([task], check=True, extra_vars={"host_prep_sysctls": sysctls})
+    role = {"name": "kubeforge.cluster.host_prep", "tasks_from": "sysctl", "public": True}
+    task = {"ansible.builtin.include_role": role}
+    asked = {"name": "asked", "ansible.builtin.debug": {"msg": "{{ host_prep_state_query.sysctls }}"}}
+    run = ansible_playbook([task, asked], check=True, extra_vars={"host_prep_sysctls": sysctls})
     assert run.rc == 0, run.stdout
-    assert json.loads(run.task(READ).result["cmd"][3])["sysctls"] == {
+    assert not run.task(READ).failed
+    assert run.task("asked").result["msg"] == {
         "net.ipv4.ip_forward": "/proc/sys/net/ipv4/ip_forward",
         "net.ipv4.conf.eth0/100.forwarding": "/proc/sys/net/ipv4/conf/eth0.100/forwarding",
     }
@@ -97,7 +98,7 @@ def test_apt_does_not_run_when_dpkg_lists_every_package_installed(ansible_playbo
         },
     )
     assert run.rc == 0, run.stdout
-    assert json.loads(run.task(READ).result["stdout"]) == {"packages": []}
+    assert run.task(READ).result["state"] == {"packages": []}
     assert run.task("kubeforge.cluster.host_prep : Install the base packages").result.get("skipped") is True
 
 
@@ -236,7 +237,7 @@ def test_kube_packages_mirror_second_run_runs_no_module_but_the_read_and_still_f
         assert second.rc == 0, second.stdout
         assert not any(t.changed for t in second.tasks)
         assert _acted(second) == {}
-        assert second.task(KP + READ_KP).action == "ansible.builtin.command"
+        assert second.task(KP + READ_KP).action == "kubeforge.cluster.host_read"
 
         # Drift: an installed binary changed, the unpacked crictl changed, the mirror republished kubeadm.
         (bin_dir / "kubectl").write_text("tampered")
@@ -313,7 +314,7 @@ def test_host_prep_reads_its_files_in_the_host_read(tmp_path, ansible_playbook):
         },
     )
     assert run.rc == 0, run.stdout
-    assert run.task(READ).action == "ansible.builtin.command"
+    assert run.task(READ).action == "kubeforge.cluster.host_read"
     assert run.task("found").result["host_prep_found"] == {
         str(kubelet_conf): _state(kubelet_conf, "0600"),
         str(apiserver): _state(apiserver, "0600"),
@@ -367,23 +368,20 @@ FSTAB_LINES = [
 ]
 
 
-def test_host_state_counts_every_fstab_line_the_swap_replace_would_change(tmp_path):
-    """host_prep reads /proc/swaps and counts the fstab swap lines in its one read (files/host-state.py) and skips the
-    replace task when there are none: the count must cover every line the replace's own pattern would change."""
+def test_host_state_counts_every_fstab_line_the_swap_replace_would_change(tmp_path, host_reader):
+    """host_prep reads /proc/swaps and counts the fstab swap lines in its one read (kubeforge.cluster.host_read, reader
+    host_prep) and skips the replace task when there are none: the count must cover every line the replace's own
+    pattern would change."""
     role = REPO_ROOT / "roles" / "host_prep"
     swap_task = yaml.safe_load((role / "tasks" / "swap.yml").read_text())[1]["ansible.builtin.replace"]
     pattern = re.compile(swap_task["regexp"], re.MULTILINE)
-    script = (role / "files" / "host-state.py").read_text()
     paths = yaml.safe_load((role / "vars" / "main.yml").read_text())["host_prep_state_paths"]
     for count in range(len(FSTAB_LINES) + 1):
         fstab = tmp_path / f"fstab-{count}"
         fstab.write_text("".join(line + "\n" for line in FSTAB_LINES[:count]))
         changed = len(pattern.findall(fstab.read_text()))
         query = {"sections": ["host"], "paths": {**paths, "fstab": str(fstab)}, "ports": False}
-        run = subprocess.run(
-            [sys.executable, "-c", script, json.dumps(query)], capture_output=True, text=True, check=True
-        )
-        counted = json.loads(run.stdout)["host"]["fstab"]
+        counted = host_reader("host_prep", query)["host"]["fstab"]
         assert (counted == 0) == (changed == 0), (count, counted, changed)
         assert counted >= changed
 

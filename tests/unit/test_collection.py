@@ -13,7 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
 # Modules that do not call the Kubernetes API (commands on a host; the offline bundle's files and registries) stay
 # out of the `k8s` group.
-HOST_MODULES = {"kubeadm_token", "kubeadm_certs", "bundle_check", "bundle_fetch", "image_push"}
+HOST_MODULES = {"kubeadm_token", "kubeadm_certs", "bundle_check", "bundle_fetch", "image_push", "host_read"}
 
 
 def _ansible_doc(*args):

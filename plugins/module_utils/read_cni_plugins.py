@@ -1,9 +1,9 @@
-# Copyright: kubeforge.cluster maintainers
+# Copyright: kubeforge maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""cni_plugins' one read of the host (tasks/read.yml runs it with the host's Python, also in check mode).
+"""cni_plugins' one read of the host (kubeforge.cluster.host_read, reader cni_plugins; its tasks/read.yml).
 
-Argument: JSON {"bin_dir": path, "package": {"manager": "dpkg"|"rpm"|null, "name": str}, "package_dir": path or null}.
-Prints JSON:
+Query: {"bin_dir": path, "package": {"manager": "dpkg"|"rpm"|null, "name": str}, "package_dir": path or null}.
+Returns:
   bin_dir   - "<mode> <owner> <group> dir" of the plugin directory (links followed, as the file module follows them),
               "<mode> <owner> <group> other" when it is not a directory, null when it does not exist
   package   - "installed" or "missing" (dpkg-query / rpm -q; a name it does not know counts as missing), null without
@@ -12,54 +12,19 @@ Prints JSON:
   present   - name -> [type, link target] of each entry of bin_dir (type "link", "file", "dir" or "other"; the target
               only for a link)
 Failures: a package query failing for another reason than the name not being installed, or a directory that exists
-but cannot be listed, prints the reason on stderr and exits 1: the read task fails.
+but cannot be listed.
 """
 
-import grp
-import json
+from __future__ import annotations
+
 import os
-import pwd
 import stat
-import subprocess
-import sys
+from typing import Any
+
+from ansible_collections.kubeforge.cluster.plugins.module_utils.host_read import answered, entries, file_state
 
 
-class ReadError(Exception):
-    """Something the role needs could not be read."""
-
-
-def owner(info):
-    try:
-        user = pwd.getpwuid(info.st_uid).pw_name
-    except KeyError:
-        user = str(info.st_uid)
-    try:
-        group = grp.getgrgid(info.st_gid).gr_name
-    except KeyError:
-        group = str(info.st_gid)
-    return f"{stat.S_IMODE(info.st_mode):04o} {user} {group}"
-
-
-def directory(path):
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ReadError(f"cannot read {path}: {exc.strerror}") from exc
-    return f"{owner(info)} {'dir' if stat.S_ISDIR(info.st_mode) else 'other'}"
-
-
-def entries(path):
-    try:
-        return sorted(os.listdir(path))
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise ReadError(f"cannot list {path}: {exc.strerror}") from exc
-
-
-def package(query):
+def package(module: Any, query: dict) -> str | None:
     manager, name = query["package"]["manager"], query["package"]["name"]
     if manager == "dpkg":
         # dpkg-query exits 1 when the name is not installed or unknown.
@@ -69,18 +34,13 @@ def package(query):
         argv = ["rpm", "-q", "--queryformat", "installed", name]
     else:
         return None
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise ReadError(f"{argv[0]}: {exc.strerror}") from exc
-    if proc.returncode > 1:
-        raise ReadError(f"{argv[0]} exited {proc.returncode}: {proc.stderr.strip()}")
+    rc, out = answered(module, argv, (0, 1))
     # dpkg-query exits 0 for a package it knows in any state (config-files, half-installed): only "installed" counts.
-    installed = proc.returncode == 0 and (manager == "rpm" or proc.stdout == "installed")
+    installed = rc == 0 and (manager == "rpm" or out == "installed")
     return "installed" if installed else "missing"
 
 
-def kind(path):
+def kind(path: str) -> str:
     mode = os.lstat(path).st_mode
     for test, name in ((stat.S_ISLNK, "link"), (stat.S_ISREG, "file"), (stat.S_ISDIR, "dir")):
         if test(mode):
@@ -88,7 +48,7 @@ def kind(path):
     return "other"
 
 
-def read(query):
+def read(module: Any, query: dict) -> dict:
     bin_dir, package_dir = query["bin_dir"], query["package_dir"]
     packaged = []
     if package_dir:
@@ -103,11 +63,9 @@ def read(query):
         path = os.path.join(bin_dir, name)
         entry_kind = kind(path)
         present[name] = [entry_kind, os.readlink(path) if entry_kind == "link" else ""]
-    return {"bin_dir": directory(bin_dir), "package": package(query), "packaged": packaged, "present": present}
-
-
-if __name__ == "__main__":
-    try:
-        print(json.dumps(read(json.loads(sys.argv[1])), sort_keys=True))
-    except ReadError as exc:
-        sys.exit(f"plugins-state: {exc}")
+    return {
+        "bin_dir": file_state(bin_dir, follow=True, checksum=False),
+        "package": package(module, query),
+        "packaged": packaged,
+        "present": present,
+    }
