@@ -26,7 +26,7 @@ class _NoClient:
 
 
 def _ready(obj: Mapping) -> bool:
-    group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
+    group, _slash, version = str(obj.get("apiVersion", "")).rpartition("/")
     resource = Resource(group, version, {"kind": obj.get("kind"), "name": ""}, [])
     try:
         return readiness(resource, dict(obj), _NoClient())[0]

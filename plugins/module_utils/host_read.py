@@ -20,7 +20,6 @@ from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import Ku
 # Package managers, apt and ss translate their messages: every command runs in the C locale.
 C_LOCALE = {"LC_ALL": "C"}
 NOT_FOUND = 127  # the shell's exit status for a command it cannot run, used here for the same
-_ABSENT = (FileNotFoundError, NotADirectoryError)
 
 
 def name_of(lookup: Any, number: int) -> str:
@@ -54,10 +53,10 @@ def file_digest(path: str) -> str:
 
 
 def path_info(path: str, follow: bool = False) -> os.stat_result | None:
-    """stat (``follow``) or lstat of a path; None when it does not exist."""
+    """stat (``follow``) or lstat of a path; None when it does not exist (a path below a file cannot be read)."""
     try:
         return os.stat(path) if follow else os.lstat(path)
-    except _ABSENT:
+    except FileNotFoundError:
         return None
     except OSError as exc:
         raise KubeforgeError(f"cannot read {path}: {exc.strerror}") from exc

@@ -15,9 +15,12 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-import urllib.request
 from typing import Any
 
+from ansible.module_utils.urls import ConnectionError as UrlError
+from ansible.module_utils.urls import open_url
+from ansible_collections.kubeforge.cluster.plugins.module_utils.bundle import published_sha256
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 from ansible_collections.kubeforge.cluster.plugins.module_utils.host_read import (
     command,
     digest,
@@ -42,28 +45,20 @@ def state(path: str) -> dict | None:
     return {"type": kind, "mode": mode, "owner": owner, "group": group, "sha256": checksum}
 
 
-def checksum_of(text: str, name: str) -> str | None:
-    """The checksum of ``name`` in a checksum file, as get_url reads one: a file of one word is the checksum;
-    otherwise the line ``<checksum> [*]<name>`` naming the file; None when neither."""
-    lines = [line.split() for line in text.splitlines() if line.strip()]
-    if len(lines) == 1 and len(lines[0]) == 1:
-        return lines[0][0].lower()
-    for words in lines:
-        if len(words) > 1 and words[1].lstrip("*").lstrip("./") == name:
-            return words[0].lower()
-    return None
-
-
 def published(url: str) -> tuple:
-    """(checksum, error) from the .sha256 URL of ``url``; anything but a checksum is an error (get_url fails too)."""
+    """(checksum, error) from the .sha256 URL of ``url``, read as get_url reads a checksum URL (bundle.published_sha256:
+    a file of one word is the checksum, otherwise the line ``<checksum> [*]<name>`` naming the file); anything else is
+    an error (get_url fails too)."""
     try:
-        with urllib.request.urlopen(url + ".sha256", timeout=FETCH_TIMEOUT) as response:
+        with open_url(url + ".sha256", timeout=FETCH_TIMEOUT) as response:
             text = response.read().decode("utf-8", "replace")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, UrlError) as exc:
         return None, f"{url}.sha256: {exc}"
     name = url.rsplit("/", 1)[-1]
-    checksum = checksum_of(text, name)
-    return (checksum, None) if checksum else (None, f"{url}.sha256: no checksum for {name}")
+    try:
+        return published_sha256(text, name, url + ".sha256"), None
+    except KubeforgeError:
+        return None, f"{url}.sha256: no checksum for {name}"
 
 
 def member_digest(tarball: str, member: str) -> str | None:

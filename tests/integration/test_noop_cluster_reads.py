@@ -1,7 +1,7 @@
 """The cluster part of site.yml reads once and acts only on what differs (issue 18), and still catches what it caught.
 
 control_plane reads PyYAML, its kubeadm configuration, the admin kubeconfig and the admin user's ~/.kube/config in one
-command (tasks/read.yml, files/control-plane-state.py) instead of a command, a find, a stat, a getent, a file and a
+module run (tasks/read.yml, kubeforge.cluster.host_read) instead of a command, a find, a stat, a getent, a file and a
 copy; the input checks are one assert each, listing every problem. Run on localhost against files in tmp_path, the
 kubeadm double (tests/doubles/kubeadm) and kubesim (tests/apiserver). The wait of system_workloads.yml that does not
 run when the lookup found everything ready: tests/integration/test_cluster_workloads.py.

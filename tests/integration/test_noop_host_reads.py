@@ -161,7 +161,7 @@ def test_too_few_cpus_or_too_little_memory_is_refused_with_the_same_message(tmp_
 def test_a_missing_base_package_sends_the_packages_to_apt(tmp_path, ansible_playbook):
     """dpkg-query in the read finds the package not installed, so apt runs (in check mode apt then says it has no such
     package: it was asked); with every package installed apt is not run (test_noop_paths.py)."""
-    _, extra = _fake_host(tmp_path)
+    _root, extra = _fake_host(tmp_path)
     run = _host_prep(ansible_playbook, {**extra, "host_prep_extra_packages": [ABSENT_PACKAGE]}, check=True)
     assert run.task(HOST_READ).result["state"]["packages"] == [ABSENT_PACKAGE]
     apt = run.task(HP + "Install the base packages (apt)")
@@ -189,7 +189,7 @@ def test_the_rpm_query_counts_what_rpm_does_not_report_installed(tmp_path, host_
 def test_a_kernel_module_not_loaded_is_loaded(tmp_path, ansible_playbook):
     """A module with no /sys/module entry, no modules.builtin line and no evidence path is sent to modprobe (and
     only that one); modprobe failing for it stops the role naming it."""
-    _, extra = _fake_host(tmp_path)
+    _root, extra = _fake_host(tmp_path)
     absent = "kubeforge_test_absent"
     run = _host_prep(ansible_playbook, {**extra, "host_prep_kernel_modules": ["overlay", "br_netfilter", absent]})
     assert run.rc != 0
@@ -282,7 +282,7 @@ def test_cni_plugins_one_read_fixes_a_missing_or_wrong_link_and_check_reports_it
 
 def test_cni_link_tasks_on_their_own_read_first_and_link_only_what_is_missing_or_wrong(tmp_path, ansible_playbook):
     """tasks_from link-package (no read before it): the task file reads the directories itself."""
-    _, bin_dir, extra = _cni_host(tmp_path)
+    _packaged, bin_dir, extra = _cni_host(tmp_path)
     task = {
         "ansible.builtin.include_role": {"name": "kubeforge.cluster.cni_plugins", "tasks_from": "link-package"},
         "vars": extra,
@@ -302,7 +302,7 @@ def test_cni_link_tasks_on_their_own_read_first_and_link_only_what_is_missing_or
 
 
 def test_cni_plugins_a_missing_package_goes_to_apt_and_an_empty_package_is_refused(tmp_path, ansible_playbook):
-    packaged, _, extra = _cni_host(tmp_path, package=ABSENT_PACKAGE)
+    packaged, _bin_dir, extra = _cni_host(tmp_path, package=ABSENT_PACKAGE)
     missing = _cni(ansible_playbook, extra, check=True)
     apt = missing.task(CNI + "Install the distribution's CNI plugins (apt)")
     assert not apt.result.get("skipped")
@@ -315,7 +315,7 @@ def test_cni_plugins_a_missing_package_goes_to_apt_and_an_empty_package_is_refus
 
 
 def test_cni_plugins_a_failing_read_fails(tmp_path, ansible_playbook):
-    _, bin_dir, extra = _cni_host(tmp_path)
+    _packaged, bin_dir, extra = _cni_host(tmp_path)
     run = _cni(ansible_playbook, extra, env=_stand_in(tmp_path, "dpkg-query", BROKEN))
     assert run.rc != 0
     assert run.task(CNI_READ).failed

@@ -42,7 +42,8 @@ def test_a_missing_path_has_no_state_and_file_states_leaves_it_out(tmp_path):
     data = tmp_path / "present"
     data.write_text("x")
     assert host_read.file_state(str(tmp_path / "absent")) is None
-    assert host_read.file_state(str(data / "under-a-file")) is None
+    with pytest.raises(KubeforgeError, match=f"cannot read {data}/under-a-file: Not a directory"):
+        host_read.file_state(str(data / "under-a-file"))
     assert list(host_read.file_states([str(data), str(tmp_path / "absent")])) == [str(data)]
 
 

@@ -88,6 +88,17 @@ def test_apt_candidate(tmp_path, host_reader, monkeypatch):
     assert host_reader("containerd", {**query, "candidate_of": ""})["apt_cache_age"] is None
 
 
+def _mirror_answers(monkeypatch, text):
+    """open_url answering every URL with ``text`` (the mirror reader's fetch, timeout as it passes it)."""
+
+    def open_url(url, timeout):
+        assert url.endswith(".sha256")
+        assert timeout == read_kube_packages_mirror.FETCH_TIMEOUT
+        return io.BytesIO(text.encode())
+
+    monkeypatch.setattr(read_kube_packages_mirror, "open_url", open_url)
+
+
 @pytest.mark.parametrize(
     ("text", "found"),
     [
@@ -95,12 +106,25 @@ def test_apt_candidate(tmp_path, host_reader, monkeypatch):
         (f"{'f' * 64}  kubectl\n{SHA}  kubeadm\n", SHA),
         (f"{SHA} *kubeadm\n", SHA),
         (f"{SHA}  ./kubeadm\n", SHA),
-        (f"{SHA}  kubectl\n", None),
-        ("", None),
     ],
 )
-def test_published_checksum_forms(text, found):
-    assert read_kube_packages_mirror.checksum_of(text, "kubeadm") == found
+def test_published_checksum_forms(text, found, monkeypatch):
+    _mirror_answers(monkeypatch, text)
+    assert read_kube_packages_mirror.published("http://mirror/v1/kubeadm") == (found, None)
+
+
+@pytest.mark.parametrize("text", [f"{SHA}  kubectl\n", ""])
+def test_a_checksum_file_without_the_name_is_an_error_naming_the_url(text, monkeypatch):
+    _mirror_answers(monkeypatch, text)
+    url = "http://mirror/v1/kubeadm"
+    assert read_kube_packages_mirror.published(url) == (None, f"{url}.sha256: no checksum for kubeadm")
+
+
+def test_an_unreachable_mirror_is_reported_naming_the_url():
+    url = "http://127.0.0.1:9/v1/kubeadm"
+    checksum, error = read_kube_packages_mirror.published(url)
+    assert checksum is None
+    assert error.startswith(f"{url}.sha256: ")
 
 
 def test_crictl_member_digest(tmp_path):
