@@ -1,4 +1,4 @@
-"""containerd's one read (files/containerd-state.py) finds what its four reads found, and kube_packages' folded checks.
+"""containerd's one read (kubeforge.cluster.host_read) finds what its four reads found; kube_packages' folded checks.
 
 The containerd role runs on localhost against this machine's real dpkg-query, apt-cache and Debian 12 containerd
 (1.6.20, which supports Kubernetes 1.28), with its files in tmp_path and a systemctl double on PATH (this machine
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
 
 CD = "kubeforge.cluster.containerd : "
 READ = CD + "Read containerd's packages, version, service and files"
@@ -158,7 +158,7 @@ def test_containerd_noop_runs_one_read_and_check_mode_reports_nothing(tmp_path, 
         assert again.rc == 0, again.stdout
         assert _changed(again) == []
         assert _modules(again) == ["Gather the facts this role needs", READ.removeprefix(CD)]
-    read = json.loads(again.task(READ).result["stdout"])
+    read = again.task(READ).result["state"]
     assert read["packages"] == {"containerd": "installed", "runc": "installed"}
     assert read["candidate"].startswith("1.6.")  # Debian 12's, as apt-cache policy names it
 
@@ -327,7 +327,7 @@ def test_containerd_read_fails_when_apt_cannot_answer(tmp_path, ansible_playbook
     run = _run(ansible_playbook, host, check=True)
     assert run.rc != 0
     assert run.task(READ).failed
-    assert "apt-cache policy containerd failed (rc 100)" in run.task(READ).result["stderr"]
+    assert "apt-cache policy containerd failed (rc 100)" in run.task(READ).result["msg"]
 
 
 def test_containerd_read_fails_when_a_file_cannot_be_read(tmp_path, ansible_playbook):
@@ -336,7 +336,7 @@ def test_containerd_read_fails_when_a_file_cannot_be_read(tmp_path, ansible_play
     blocker.write_text("")
     run = _run(ansible_playbook, host, check=True, containerd_config_file=str(blocker / "config.toml"))
     assert run.rc != 0
-    assert f"cannot read {blocker}/config.toml" in run.task(READ).result["stderr"]
+    assert f"cannot read {blocker}/config.toml" in run.task(READ).result["msg"]
 
 
 KP = "kubeforge.cluster.kube_packages : "
@@ -385,7 +385,9 @@ def test_configure_on_its_own_reads_and_reports_drift(tmp_path, ansible_playbook
     probe = ansible_playbook(tasks, check=True, env=host.env, extra_vars=host.vars)
     assert probe.rc == 0, probe.stdout
     assert _changed(probe) == ["Render the whole containerd config", "Restart containerd"]
-    assert probe.task(CD + "Read containerd's version, service and files again").result["rc"] == 0
+    reread = probe.task(CD + "Read containerd's version, service and files again").result
+    assert not reread.get("skipped")
+    assert str(host.config) in reread["state"]["files"]
 
 
 # An rpm double (the RHEL family's query; no rpm on this machine): rpm 4's `rpm -q --queryformat FMT NAME...` prints
@@ -404,26 +406,20 @@ exit $rc
 """
 
 
-def _read_script(tmp_path, query, env):
-    script = Path(__file__).resolve().parents[2] / "roles" / "containerd" / "files" / "containerd-state.py"
+def _read(host_reader, monkeypatch, env, query):
+    """containerd's read (kubeforge.cluster.host_read) with ``env`` set and ``query`` over the defaults."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     full = {"package_tool": "", "packages": [], "candidate_of": "", "binaries": [], "unit": "x.service", "paths": []}
-    return subprocess.run(
-        [sys.executable, str(script), json.dumps({**full, **query})],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=False,
-    )
+    return host_reader("containerd", {**full, **query})
 
 
-def test_containerd_read_asks_rpm_on_the_rhel_family(tmp_path):
+def test_containerd_read_asks_rpm_on_the_rhel_family(tmp_path, host_reader, monkeypatch):
     host = Host(tmp_path)
     host.double("rpm", RPM)
     env = {"PATH": host.env["PATH"], "SYSTEMCTL_DOUBLE_STATE": str(host.state), "RPM_DOUBLE_INSTALLED": "runc"}
-    read = _read_script(tmp_path, {"package_tool": "rpm", "packages": ["containerd.io", "runc"]}, env)
-    assert read.returncode == 0, read.stderr
-    assert json.loads(read.stdout)["packages"] == {"containerd.io": "not-installed", "runc": "installed"}
+    read = _read(host_reader, monkeypatch, env, {"package_tool": "rpm", "packages": ["containerd.io", "runc"]})
+    assert read["packages"] == {"containerd.io": "not-installed", "runc": "installed"}
     host.double("rpm", "#!/bin/sh\necho 'error: rpmdb: BDB0113 Thread/process failed' >&2\nexit 1\n")
-    broken = _read_script(tmp_path, {"package_tool": "rpm", "packages": ["containerd.io"]}, env)
-    assert broken.returncode == 1
-    assert "rpm -q answered 'error: rpmdb: BDB0113 Thread/process failed'" in broken.stderr
+    with pytest.raises(KubeforgeError, match="rpm -q answered 'error: rpmdb: BDB0113 Thread/process failed'"):
+        _read(host_reader, monkeypatch, env, {"package_tool": "rpm", "packages": ["containerd.io"]})
