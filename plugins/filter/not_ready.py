@@ -1,6 +1,6 @@
 # Copyright: kubeforge maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""not_ready: the workloads of a looped ``kubeforge.cluster.resource_info`` lookup that are not ready yet.
+"""not_ready: the workloads of a ``kubeforge.cluster.resource_info`` lookup (looped, or with ``objects``) not ready yet.
 
 Readiness is the waiters' own (plugins/module_utils/waiters.py ``readiness``, what ``wait: true`` polls for), so a
 play can skip a wait whose objects the lookup already found ready: ready is ready. A workload that was not found,
@@ -34,12 +34,21 @@ def _ready(obj: Mapping) -> bool:
         return False
 
 
-def not_ready(results: Iterable[Mapping]) -> list:
-    """The ``item`` of each loop result whose one object is missing or not ready."""
+def not_ready(results: Iterable[Mapping], items: Iterable | None = None) -> list:
+    """The item of each result whose one object is missing or not ready: the loop result's ``item``, or with
+    ``items`` (the list whose entries the results answer, in order: resource_info's ``objects``) that entry."""
     try:
-        return [r["item"] for r in results if len(r.get("resources") or []) != 1 or not _ready(r["resources"][0])]
+        results = list(results)
+        entries = [r["item"] for r in results] if items is None else list(items)
+        if len(entries) != len(results):
+            raise AnsibleFilterError(f"not_ready: {len(results)} results for {len(entries)} items")
+        return [
+            entry
+            for entry, r in zip(entries, results)
+            if len(r.get("resources") or []) != 1 or not _ready(r["resources"][0])
+        ]
     except (KeyError, TypeError, AttributeError) as exc:
-        message = f"not_ready: expects the results of a looped resource_info lookup, got {exc!r}"
+        message = f"not_ready: expects the results of a resource_info lookup, got {exc!r}"
         raise AnsibleFilterError(message) from exc
 
 

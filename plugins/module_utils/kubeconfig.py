@@ -82,6 +82,21 @@ def _named(config, key, origin):
     return result
 
 
+def missing_kubeconfig_file(kubeconfig: str | dict | None) -> str | None:
+    """The path ``kubeconfig`` names when it is a path and no such file exists (else None). Needs no PyYAML."""
+    if not kubeconfig or isinstance(kubeconfig, dict):
+        return None
+    path = os.path.expanduser(str(kubeconfig))
+    return None if os.path.exists(path) else path
+
+
+def reports_missing_kubeconfig(params: dict) -> bool:
+    """Whether the module is to report, not fail on, a kubeconfig file that does not exist (its option
+    ``missing_kubeconfig: report``, resource_info) and the file named by ``kubeconfig`` is missing."""
+    asked = params.get("missing_kubeconfig") == "report"
+    return asked and missing_kubeconfig_file(params.get("kubeconfig")) is not None
+
+
 def load_kubeconfig(kubeconfig: str | dict | None = None) -> tuple[dict | None, str | None]:
     """Merged kubeconfig as ``(config, description)``, or ``(None, None)`` when there is none.
 
@@ -94,7 +109,7 @@ def load_kubeconfig(kubeconfig: str | dict | None = None) -> tuple[dict | None, 
     else:
         if kubeconfig:
             paths = [os.path.expanduser(str(kubeconfig))]
-            if not os.path.exists(paths[0]):
+            if missing_kubeconfig_file(kubeconfig):
                 raise KubeforgeError(f"kubeconfig file {paths[0]} does not exist")
         elif os.environ.get("KUBECONFIG"):
             paths = [p for p in os.environ["KUBECONFIG"].split(os.pathsep) if p and os.path.exists(p)]

@@ -15,7 +15,7 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.kubeforge.cluster.plugins.module_utils.client import ApiClient
 from ansible_collections.kubeforge.cluster.plugins.module_utils.errors import KubeforgeError
-from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeconfig import HAS_YAML
+from ansible_collections.kubeforge.cluster.plugins.module_utils.kubeconfig import HAS_YAML, reports_missing_kubeconfig
 
 
 class ModuleSpec:
@@ -35,18 +35,25 @@ class ModuleSpec:
         run_module(AnsibleModule(**self.options), self.logic, api=self.api)
 
 
-def run_logic(module: Any, logic: Callable, client: ApiClient | None = None) -> dict:
-    """Return ``logic(module, client)``; without ``client``, build one from the module's options and close it after."""
+def run_logic(module: Any, logic: Callable, client_for: Callable | None = None) -> dict:
+    """Return ``logic(module, client)``.
+
+    ``client_for(module)`` gives the client (the action plugin's, kept across tasks); without it one is built from
+    the module's options and closed after. A module whose option ``missing_kubeconfig`` is ``report`` and whose
+    ``kubeconfig`` file does not exist gets ``client=None`` (no cluster to ask), before PyYAML or a client is needed:
+    a host that has no cluster yet may not have PyYAML either.
+    """
+    if reports_missing_kubeconfig(module.params):
+        return logic(module, None)
     if not HAS_YAML:
         raise KubeforgeError(missing_required_lib("PyYAML"))
-    own_client = client is None
-    if own_client:
-        client = ApiClient.from_params(module.params, run_command=module.run_command)
+    if client_for is not None:
+        return logic(module, client_for(module))
+    client = ApiClient.from_params(module.params, run_command=module.run_command)
     try:
         return logic(module, client)
     finally:
-        if own_client:
-            client.close()
+        client.close()
 
 
 def run_module(module: Any, logic: Callable, api: bool = True) -> None:

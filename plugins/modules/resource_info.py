@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 from ansible_collections.kubeforge.cluster.plugins.module_utils import args
-from ansible_collections.kubeforge.cluster.plugins.module_utils.info import INFO_ARGS, run_info
+from ansible_collections.kubeforge.cluster.plugins.module_utils.info import INFO_ARGS, INFO_RULES, run_info
 from ansible_collections.kubeforge.cluster.plugins.module_utils.runner import ModuleSpec
 
 # What the module is; its action plugin may run the same logic on the controller (plugin_utils/inprocess.py).
 SPEC = ModuleSpec(
     run_info,
     argument_spec=args.merge_specs(args.AUTH_ARG_SPEC, args.WAIT_ARG_SPEC, INFO_ARGS),
+    **INFO_RULES,
 )
 
 

@@ -114,7 +114,7 @@ def run_in_process(spec, name, args, check_mode, diff):
         return remove_values({"failed": True, "msg": msg}, no_log_values)
     module = _ControllerModule(validation.validated_parameters, check_mode, diff, no_log_values)
     try:
-        result = run_logic(module, spec.logic, client=_client_for(module))
+        result = run_logic(module, spec.logic, client_for=_client_for)
     except KubeforgeError as exc:
         result = dict(exc.to_result(), failed=True, msg=str(exc))
     if module.warnings:

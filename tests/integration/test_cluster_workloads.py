@@ -14,6 +14,7 @@ HTTP_CREATED = 201
 REPO = Path(__file__).resolve().parents[2]
 TASKS = REPO / "playbooks" / "tasks" / "system_workloads.yml"
 CHECK_FOUND = "Check that each of them exists"
+LOOKUP = "Look up the cluster's own workloads"
 WAIT = "Wait for the ones that are not ready yet"
 CHECK_READY = "Check that they are ready"
 CRASH = {"kubesim.kubeforge.io/exit-code": "1"}  # kubesim's kubelet: the container exits 1 -> CrashLoopBackOff
@@ -94,6 +95,24 @@ def test_ready_workloads_pass_and_change_nothing(ansible_playbook, tmp_path, clu
     assert {r["item"]["name"] for r in waited} <= {"kube-proxy", "coredns", "kube-flannel-ds"}
     assert all(len(r["resources"]) == 1 and not r.get("msg") for r in waited)
     assert not any(task.changed for task in run.tasks)
+
+
+def test_the_lookup_is_one_module_run_for_every_workload(ansible_playbook, tmp_path, cluster):
+    """One resource_info run with objects (not a loop of one run per workload), one result per workload in order."""
+    _create(cluster, _daemonset("kube-system", "kube-proxy"))
+    _create(cluster, _deployment("kube-system", "coredns", 1))
+    _create(cluster, _daemonset("kube-flannel", "kube-flannel-ds"))
+    run = _run(ansible_playbook, tmp_path, cluster)
+    assert run.rc == 0, run.stdout[-3000:]
+    lookup = run.task(LOOKUP).result
+    assert "results" not in lookup  # not looped
+    read = [
+        (entry["object"]["kind"], entry["object"]["namespace"], entry["object"]["name"]) for entry in lookup["objects"]
+    ]
+    assert read == [(w["kind"], w["namespace"], w["name"]) for w in EXPECTED]
+    assert [[r["metadata"]["name"] for r in entry["resources"]] for entry in lookup["objects"]] == [
+        [w["name"]] for w in EXPECTED
+    ]
 
 
 def test_crash_looping_kube_proxy_fails_naming_it(ansible_playbook, tmp_path, cluster):

@@ -57,3 +57,16 @@ def test_a_kind_whose_readiness_needs_the_api_counts_as_not_ready():
 def test_anything_but_loop_results_is_refused():
     with pytest.raises(AnsibleFilterError, match="not_ready: expects the results"):
         not_ready([{"resources": []}])
+
+
+def test_with_items_the_entries_of_that_list_are_returned():
+    """resource_info's ``objects`` results carry no loop ``item``: the list they answer gives back each entry,
+    with every key the play keeps (the failure messages name ``source``)."""
+    workloads = [{"name": "ready", "source": "kubeadm"}, {"name": "missing", "source": "cni"}]
+    objects = [{"object": {"name": "ready"}, "resources": [_daemonset(2, 2)]}, {"object": {}, "resources": []}]
+    assert not_ready(objects, workloads) == [{"name": "missing", "source": "cni"}]
+
+
+def test_items_of_another_length_are_refused():
+    with pytest.raises(AnsibleFilterError, match="not_ready: 1 results for 2 items"):
+        not_ready([{"resources": []}], [{"name": "a"}, {"name": "b"}])
