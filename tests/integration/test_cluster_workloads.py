@@ -95,22 +95,12 @@ def test_ready_workloads_pass_and_change_nothing(ansible_playbook, tmp_path, clu
     assert {r["item"]["name"] for r in waited} <= {"kube-proxy", "coredns", "kube-flannel-ds"}
     assert all(len(r["resources"]) == 1 and not r.get("msg") for r in waited)
     assert not any(task.changed for task in run.tasks)
-
-
-def test_the_lookup_is_one_module_run_for_every_workload(ansible_playbook, tmp_path, cluster):
-    """One resource_info run with objects (not a loop of one run per workload), one result per workload in order."""
-    _create(cluster, _daemonset("kube-system", "kube-proxy"))
-    _create(cluster, _deployment("kube-system", "coredns", 1))
-    _create(cluster, _daemonset("kube-flannel", "kube-flannel-ds"))
-    run = _run(ansible_playbook, tmp_path, cluster)
-    assert run.rc == 0, run.stdout[-3000:]
+    # The lookup is one resource_info run with objects (not one run per workload), one result per workload in order.
     lookup = run.task(LOOKUP).result
-    assert "results" not in lookup  # not looped
-    read = [
-        (entry["object"]["kind"], entry["object"]["namespace"], entry["object"]["name"]) for entry in lookup["objects"]
-    ]
+    assert "results" not in lookup
+    read = [(e["object"]["kind"], e["object"]["namespace"], e["object"]["name"]) for e in lookup["objects"]]
     assert read == [(w["kind"], w["namespace"], w["name"]) for w in EXPECTED]
-    assert [[r["metadata"]["name"] for r in entry["resources"]] for entry in lookup["objects"]] == [
+    assert [[r["metadata"]["name"] for r in e["resources"]] for e in lookup["objects"]] == [
         [w["name"]] for w in EXPECTED
     ]
 
