@@ -131,10 +131,10 @@ def _read_objects(client: ApiClient, params: dict, queries: list) -> list:
 
 def _no_cluster(params: dict, queries: list | None) -> dict:
     """The result when ``missing_kubeconfig=report`` found no kubeconfig file: nothing was asked."""
-    result = {"changed": False, "kubeconfig_found": False, "resources": [], "api_found": False}
-    if queries is not None:
-        result["objects"] = [{"object": query, "resources": [], "api_found": False} for query in queries]
-    return result
+    result = {"changed": False, "kubeconfig_found": False, "api_found": False}
+    if queries is None:
+        return dict(result, resources=[])
+    return dict(result, objects=[{"object": query, "resources": [], "api_found": False} for query in queries])
 
 
 def run_info(module: Any, client: ApiClient | None) -> dict:
@@ -145,9 +145,7 @@ def run_info(module: Any, client: ApiClient | None) -> dict:
         return _no_cluster(params, queries)
     found = {"kubeconfig_found": True} if params["missing_kubeconfig"] == "report" else {}
     if queries is not None:
-        objects = _read_objects(client, params, queries)
-        resources = [obj for result in objects for obj in result["resources"]]
-        return {"changed": False, "resources": resources, "api_found": True, "objects": objects, **found}
+        return {"changed": False, "api_found": True, "objects": _read_objects(client, params, queries), **found}
     resource = Discovery(client).resolve(params["api_version"], params["kind"])
     items, namespace = _read(client, params, resource, params)
     if params.get("wait") and not module.check_mode:
