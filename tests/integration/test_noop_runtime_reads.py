@@ -424,3 +424,35 @@ def test_containerd_read_asks_rpm_on_the_rhel_family(tmp_path, host_reader, monk
     host.double("rpm", "#!/bin/sh\necho 'error: rpmdb: BDB0113 Thread/process failed' >&2\nexit 1\n")
     with pytest.raises(KubeforgeError, match="rpm -q answered 'error: rpmdb: BDB0113 Thread/process failed'"):
         _read(host_reader, monkeypatch, env, {"package_tool": "rpm", "packages": ["containerd.io"]})
+
+
+def test_containerd_directory_drift_alone_runs_the_writing_tasks(tmp_path, ansible_playbook):
+    """The config and registry directories are in what the one comparison checks (containerd_want_files): a mode
+    changed on them alone, every file intact, is reported by --check and fixed."""
+    host = Host(tmp_path)
+    assert _run(ansible_playbook, host).rc == 0
+    host.config.parent.chmod(0o700)
+    (host.certs / "docker.io").chmod(0o700)
+    drift = ["Create the config directory", "Create the registry host directories"]
+    check = _run(ansible_playbook, host, check=True)
+    assert check.rc == 0, check.stdout
+    assert _changed(check) == drift
+    assert _changed(_run(ansible_playbook, host)) == drift
+    assert oct(host.config.parent.stat().st_mode & 0o777) == "0o755"
+    assert _changed(_run(ansible_playbook, host)) == []
+
+
+def test_configured_host_with_an_unsupported_containerd_is_still_refused(tmp_path, ansible_playbook):
+    """The installed-version check runs on a host where the read found nothing else to change (it is part of the one
+    comparison, containerd_differs): the same files, service and packages, then a containerd the Kubernetes version
+    does not support (warn: accepted and left alone; fail: refused naming it)."""
+    host = Host(tmp_path)
+    old = {"containerd_package_binary": str(host.doubles / "containerd")}
+    host.double("containerd", "#!/bin/sh\necho 'containerd github.com/containerd/containerd v1.5.5 0123456'\n")
+    assert _run(ansible_playbook, host, containerd_version_check="warn", **old).rc == 0
+    assert _changed(_run(ansible_playbook, host, containerd_version_check="warn", **old)) == []
+    refused = _run(ansible_playbook, host, **old)
+    assert refused.rc != 0
+    assert "containerd 1.5.5 (package method) on localhost does not support Kubernetes 1.28.0" in " ".join(
+        refused.stdout.split()
+    )
