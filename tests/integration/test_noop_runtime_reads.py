@@ -456,3 +456,28 @@ def test_configured_host_with_an_unsupported_containerd_is_still_refused(tmp_pat
     assert "containerd 1.5.5 (package method) on localhost does not support Kubernetes 1.28.0" in " ".join(
         refused.stdout.split()
     )
+
+
+def test_the_support_table_row_of_a_kubernetes_version(ansible_playbook):
+    """containerd_kubernetes_row (vars/main.yml): a listed minor is its own row, a minor above the table uses the last
+    row, a minor below it has none (every containerd is then refused as unknown)."""
+    versions = {"1.21.0": "", "1.28.0": "1.28", "v1.37.1": "1.37", "1.40.2": "1.37"}
+    tasks = [
+        {
+            "ansible.builtin.include_role": {
+                "name": "kubeforge.cluster.containerd",
+                "tasks_from": "validate",
+                "public": True,
+            }
+        }
+    ] + [
+        {
+            "name": version,
+            "ansible.builtin.debug": {"msg": "{{ containerd_kubernetes_row }}"},
+            "vars": {"containerd_kubernetes_version": version},
+        }
+        for version in versions
+    ]
+    run = ansible_playbook(tasks)
+    assert run.rc == 0, run.stdout
+    assert {version: run.task(version).msg or "" for version in versions} == versions
