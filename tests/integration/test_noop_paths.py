@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 
 import yaml
+from test_noop_runtime_reads import Host  # its systemctl double
 
 DRIFT = "kubeforge.cluster.host_prep : Report the kernel parameters check mode would set"
 READ = (
@@ -198,6 +199,7 @@ def _publish(path, data):
 
 KP = "kubeforge.cluster.kube_packages : "
 READ_KP = "Read what is installed and what the mirror publishes"
+APPLY_KP = "Install and set up what the read found different"
 KP_ACTS = {
     "Create the download cache": "file",
     "Download each binary and check it against the mirror's .sha256 file": "get_url",
@@ -209,9 +211,12 @@ KP_ACTS = {
 
 
 def _acted(run):
-    """The mirror tasks that ran a module, with the loop items they ran for."""
+    """The mirror tasks that ran a module, with the loop items they ran for (a task of a skipped include: none)."""
     acted = {}
+    names = [task.name for task in run.tasks]
     for name in KP_ACTS:
+        if KP + name not in names:
+            continue
         result = run.task(KP + name).result
         if result.get("skipped"):
             continue
@@ -238,6 +243,10 @@ def test_kube_packages_mirror_second_run_runs_no_module_but_the_read_and_still_f
         assert not any(t.changed for t in second.tasks)
         assert _acted(second) == {}
         assert second.task(KP + READ_KP).action == "kubeforge.cluster.host_read"
+        # After the read, one task: the include of the writing tasks, skipped (nothing differs).
+        names = [t.name for t in second.tasks]
+        after = second.tasks[names.index(KP + READ_KP) + 1 :]
+        assert [(t.name, t.result.get("skipped")) for t in after] == [(KP + APPLY_KP, True)], names
 
         # Drift: an installed binary changed, the unpacked crictl changed, the mirror republished kubeadm.
         (bin_dir / "kubectl").write_text("tampered")
@@ -421,3 +430,92 @@ def test_control_plane_writes_the_kubeadm_config_only_when_it_differs(tmp_path, 
     assert same.result.get("skipped") is True
     config.write_text(missing.diff[0]["after"] + "# drift\n")
     assert run().changed
+
+
+APPLY_TASKS = {
+    "unit": "Install the kubelet systemd unit",
+    "dropin_dir": "Create the kubelet drop-in directory",
+    "dropin": "Install the kubeadm drop-in for kubelet",
+    "env": "Write the kubelet environment file",
+    "enable": "Enable kubelet",
+    "cache_dir": "Create the download cache",
+}
+
+
+def test_kube_packages_each_drift_alone_runs_the_writing_tasks(tmp_path, ansible_playbook):
+    """The one comparison (kube_packages_plan, kube_packages_differs) covers every file and state the writing tasks
+    compare: from a read that matches what the role writes (no task after the read but the skipped include), each
+    drift alone runs the include and exactly the task for it, in --check (nothing is written). The read is given
+    (kube_packages_state as an extra variable) so that the kubelet's files under /etc/systemd stay this machine's."""
+    host = Host(tmp_path)
+    want_file = {"type": "file", "mode": "0644", "owner": "root", "group": "root"}
+    want_dir = {"type": "directory", "mode": "0755", "owner": "root", "group": "root", "sha256": None}
+    unit, dropin_dir = "/etc/systemd/system/kubelet.service", "/etc/systemd/system/kubelet.service.d"
+    dropin, env_file, cache = dropin_dir + "/10-kubeadm.conf", str(tmp_path / "kubelet.env"), str(tmp_path / "cache")
+    extra = {
+        "kube_packages_install_method": "mirror",
+        "kube_packages_kubernetes_version": "1.2.3",
+        "kube_packages_components": ["kubelet"],
+        "kube_packages_crictl": False,
+        "kube_packages_mirror_url": "http://127.0.0.1:9",
+        "kube_packages_bin_dir": str(tmp_path / "bin"),
+        "kube_packages_cache_dir": cache,
+        "kube_packages_os_kubelet_env_file": env_file,
+        "ansible_become": False,
+    }
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.kube_packages"}}
+
+    def run(paths, enabled="enabled"):
+        state = {"binaries": {}, "crictl": None, "paths": paths, "units": {"kubelet.service": enabled}}
+        result = ansible_playbook(
+            [task], check=True, diff=True, env=host.env, extra_vars={**extra, "kube_packages_state": {"state": state}}
+        )
+        assert result.rc == 0, result.stdout
+        return result
+
+    # Nothing there: every task runs; their diffs are the texts the role writes.
+    first = run(dict.fromkeys([cache, unit, dropin_dir, dropin, env_file]), enabled="disabled")
+    acted = {name for name, task_name in APPLY_TASKS.items() if first.task(KP + task_name).changed}
+    assert acted == set(APPLY_TASKS)
+
+    def written(name):
+        text = first.task(KP + APPLY_TASKS[name]).diff[0]["after"]
+        return dict(want_file, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+    clean = {
+        cache: want_dir,
+        unit: written("unit"),
+        dropin_dir: want_dir,
+        dropin: written("dropin"),
+        env_file: written("env"),
+    }
+    noop = run(clean)
+    names = [t.name for t in noop.tasks]
+    after = noop.tasks[names.index(KP + READ_KP) + 1 :]
+    assert [(t.name, t.result.get("skipped")) for t in after] == [(KP + APPLY_KP, True)], names
+
+    drifts = {
+        "unit": {unit: dict(clean[unit], sha256="0" * 64)},
+        "dropin_dir": {dropin_dir: dict(want_dir, mode="0700")},
+        "dropin": {dropin: dict(clean[dropin], owner="nobody")},
+        "env": {env_file: None},
+        "cache_dir": {cache: None},
+    }
+    for name, drift in drifts.items():
+        drifted = run({**clean, **drift})
+        changed = [
+            key
+            for key, task_name in APPLY_TASKS.items()
+            if KP + task_name in names_of(drifted) and drifted.task(KP + task_name).changed
+        ]
+        assert changed == [name], (name, changed)
+    disabled = run(clean, enabled="disabled")
+    assert [
+        key
+        for key, task_name in APPLY_TASKS.items()
+        if KP + task_name in names_of(disabled) and disabled.task(KP + task_name).changed
+    ] == ["enable"]
+
+
+def names_of(run):
+    return [task.name for task in run.tasks]

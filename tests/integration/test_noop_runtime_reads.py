@@ -226,10 +226,9 @@ def test_auto_method_refreshes_the_apt_index_only_when_it_is_older_than_the_vali
         ansible_playbook, host, check=True, containerd_install_method="auto", containerd_apt_cache_valid_time=valid_time
     )
     assert run.rc == 0, run.stdout
-    refresh = run.task(CD + "Refresh the apt index")
-    again = run.task(CD + "Ask apt which containerd version it would install")
-    assert (not refresh.result.get("skipped")) is refreshed
-    assert (not again.result.get("skipped")) is refreshed
+    ran = {task.name.removeprefix(CD): not task.result.get("skipped") for task in run.tasks}
+    assert ran.get("Refresh the apt index", False) is refreshed
+    assert ran.get("Ask apt which containerd version it would install", False) is refreshed
     assert run.task(CD + "Work out the method and the planned version").result["ansible_facts"][
         "containerd_method"
     ] == ("package")
@@ -384,7 +383,9 @@ def test_configure_on_its_own_reads_and_reports_drift(tmp_path, ansible_playbook
     ]
     probe = ansible_playbook(tasks, check=True, env=host.env, extra_vars=host.vars)
     assert probe.rc == 0, probe.stdout
-    assert _changed(probe) == ["Render the whole containerd config", "Restart containerd"]
+    # The drifted file only: the restart it implies is not drift (the handler is skipped in this probe).
+    assert _changed(probe) == ["Render the whole containerd config"]
+    assert probe.task(CD + "Restart containerd").result.get("skipped") is True
     reread = probe.task(CD + "Read containerd's version, service and files again").result
     assert not reread.get("skipped")
     assert str(host.config) in reread["state"]["files"]
@@ -423,3 +424,60 @@ def test_containerd_read_asks_rpm_on_the_rhel_family(tmp_path, host_reader, monk
     host.double("rpm", "#!/bin/sh\necho 'error: rpmdb: BDB0113 Thread/process failed' >&2\nexit 1\n")
     with pytest.raises(KubeforgeError, match="rpm -q answered 'error: rpmdb: BDB0113 Thread/process failed'"):
         _read(host_reader, monkeypatch, env, {"package_tool": "rpm", "packages": ["containerd.io"]})
+
+
+def test_containerd_directory_drift_alone_runs_the_writing_tasks(tmp_path, ansible_playbook):
+    """The config and registry directories are in what the one comparison checks (containerd_want_files): a mode
+    changed on them alone, every file intact, is reported by --check and fixed."""
+    host = Host(tmp_path)
+    assert _run(ansible_playbook, host).rc == 0
+    host.config.parent.chmod(0o700)
+    (host.certs / "docker.io").chmod(0o700)
+    drift = ["Create the config directory", "Create the registry host directories"]
+    check = _run(ansible_playbook, host, check=True)
+    assert check.rc == 0, check.stdout
+    assert _changed(check) == drift
+    assert _changed(_run(ansible_playbook, host)) == drift
+    assert oct(host.config.parent.stat().st_mode & 0o777) == "0o755"
+    assert _changed(_run(ansible_playbook, host)) == []
+
+
+def test_configured_host_with_an_unsupported_containerd_is_still_refused(tmp_path, ansible_playbook):
+    """The installed-version check runs on a host where the read found nothing else to change (it is part of the one
+    comparison, containerd_differs): the same files, service and packages, then a containerd the Kubernetes version
+    does not support (warn: accepted and left alone; fail: refused naming it)."""
+    host = Host(tmp_path)
+    old = {"containerd_package_binary": str(host.doubles / "containerd")}
+    host.double("containerd", "#!/bin/sh\necho 'containerd github.com/containerd/containerd v1.5.5 0123456'\n")
+    assert _run(ansible_playbook, host, containerd_version_check="warn", **old).rc == 0
+    assert _changed(_run(ansible_playbook, host, containerd_version_check="warn", **old)) == []
+    refused = _run(ansible_playbook, host, **old)
+    assert refused.rc != 0
+    assert "containerd 1.5.5 (package method) on localhost does not support Kubernetes 1.28.0" in " ".join(
+        refused.stdout.split()
+    )
+
+
+def test_the_support_table_row_of_a_kubernetes_version(ansible_playbook):
+    """containerd_kubernetes_row (vars/main.yml): a listed minor is its own row, a minor above the table uses the last
+    row, a minor below it has none (every containerd is then refused as unknown)."""
+    versions = {"1.21.0": "", "1.28.0": "1.28", "v1.37.1": "1.37", "1.40.2": "1.37"}
+    tasks = [
+        {
+            "ansible.builtin.include_role": {
+                "name": "kubeforge.cluster.containerd",
+                "tasks_from": "validate",
+                "public": True,
+            }
+        }
+    ] + [
+        {
+            "name": version,
+            "ansible.builtin.debug": {"msg": "{{ containerd_kubernetes_row }}"},
+            "vars": {"containerd_kubernetes_version": version},
+        }
+        for version in versions
+    ]
+    run = ansible_playbook(tasks)
+    assert run.rc == 0, run.stdout
+    assert {version: run.task(version).msg or "" for version in versions} == versions
