@@ -150,11 +150,8 @@ def test_a_bad_kubeadm_config_still_fails_validation_after_the_read(tmp_path, an
     assert 'strict decoding error: unknown field "apiServer.extraArg"' in run.stdout.replace('\\"', '"')
 
 
-def test_kube_config_missing_or_different_is_reported_by_check_and_written_without_showing_it(
-    tmp_path, ansible_playbook
-):
-    """~/.kube and ~/.kube/config come from the one read: missing, changed content and a wrong mode are each reported
-    by --check (nothing written) and fixed by a run; once equal no module runs for them. The client key never shows."""
+def _kube_host(tmp_path):
+    """The admin user's home in tmp_path, an admin kubeconfig: (home, env, read task, admin kubeconfig, extra vars)."""
     home = tmp_path / "home"
     home.mkdir()
     env, read = _read_env(tmp_path, home)
@@ -165,6 +162,15 @@ def test_kube_config_missing_or_different_is_reported_by_check_and_written_witho
         "control_plane_admin_user": getpass.getuser(),
         "ansible_become": False,
     }
+    return home, env, read, admin_conf, extra
+
+
+def test_kube_config_missing_or_different_is_reported_by_check_and_written_without_showing_it(
+    tmp_path, ansible_playbook
+):
+    """~/.kube and ~/.kube/config come from the one read: missing, changed content and a wrong mode are each reported
+    by --check (nothing written) and fixed by a run; once equal no module runs for them. The client key never shows."""
+    home, env, read, admin_conf, extra = _kube_host(tmp_path)
     tasks = [read, _include("kubeconfig")]
     kube_config = home / ".kube" / "config"
 
@@ -206,16 +212,7 @@ def test_check_mode_with_the_admin_kubeconfig_and_no_kube_dir_reports_the_direct
     """site.yml --check on a host with /etc/kubernetes/admin.conf and no ~/.kube: the copy's check mode needs the
     directory (it failed: "Destination directory ... does not exist"); the directory task reports the change, the copy
     is left to the run that creates the directory, nothing is written and the kubeconfig never shows."""
-    home = tmp_path / "home"
-    home.mkdir()
-    env, read = _read_env(tmp_path, home)
-    admin_conf = _admin_conf(tmp_path)
-    extra = {
-        "control_plane_config_path": str(tmp_path / "etc" / "kubeadm-config.yaml"),
-        "control_plane_admin_conf": str(admin_conf),
-        "control_plane_admin_user": getpass.getuser(),
-        "ansible_become": False,
-    }
+    home, env, read, _admin_conf_path, extra = _kube_host(tmp_path)
     run = ansible_playbook(
         [read, _include("kubeconfig")], check=True, diff=True, extra_vars=extra, groups=["control_plane"], env=env
     )
