@@ -150,11 +150,8 @@ def test_a_bad_kubeadm_config_still_fails_validation_after_the_read(tmp_path, an
     assert 'strict decoding error: unknown field "apiServer.extraArg"' in run.stdout.replace('\\"', '"')
 
 
-def test_kube_config_missing_or_different_is_reported_by_check_and_written_without_showing_it(
-    tmp_path, ansible_playbook
-):
-    """~/.kube and ~/.kube/config come from the one read: missing, changed content and a wrong mode are each reported
-    by --check (nothing written) and fixed by a run; once equal no module runs for them. The client key never shows."""
+def _kube_host(tmp_path):
+    """The admin user's home in tmp_path, an admin kubeconfig: (home, env, read task, admin kubeconfig, extra vars)."""
     home = tmp_path / "home"
     home.mkdir()
     env, read = _read_env(tmp_path, home)
@@ -165,6 +162,15 @@ def test_kube_config_missing_or_different_is_reported_by_check_and_written_witho
         "control_plane_admin_user": getpass.getuser(),
         "ansible_become": False,
     }
+    return home, env, read, admin_conf, extra
+
+
+def test_kube_config_missing_or_different_is_reported_by_check_and_written_without_showing_it(
+    tmp_path, ansible_playbook
+):
+    """~/.kube and ~/.kube/config come from the one read: missing, changed content and a wrong mode are each reported
+    by --check (nothing written) and fixed by a run; once equal no module runs for them. The client key never shows."""
+    home, env, read, admin_conf, extra = _kube_host(tmp_path)
     tasks = [read, _include("kubeconfig")]
     kube_config = home / ".kube" / "config"
 
@@ -198,6 +204,23 @@ def test_kube_config_missing_or_different_is_reported_by_check_and_written_witho
     assert run().task(COPY).changed
     (home / ".kube").chmod(0o755)
     assert run().task(KUBE_DIR).changed
+
+
+def test_check_mode_with_the_admin_kubeconfig_and_no_kube_dir_reports_the_directory_and_does_not_fail(
+    tmp_path, ansible_playbook
+):
+    """site.yml --check on a host with /etc/kubernetes/admin.conf and no ~/.kube: the copy's check mode needs the
+    directory (it failed: "Destination directory ... does not exist"); the directory task reports the change, the copy
+    is left to the run that creates the directory, nothing is written and the kubeconfig never shows."""
+    home, env, read, _admin_conf_path, extra = _kube_host(tmp_path)
+    run = ansible_playbook(
+        [read, _include("kubeconfig")], check=True, diff=True, extra_vars=extra, groups=["control_plane"], env=env
+    )
+    assert run.rc == 0, run.stdout
+    assert run.task(KUBE_DIR).changed
+    assert run.task(COPY).result.get("skipped") is True
+    assert not (home / ".kube").exists()
+    assert CLIENT_KEY not in run.output
 
 
 def test_an_admin_user_the_host_does_not_know_fails_the_read(tmp_path, ansible_playbook):
@@ -302,3 +325,143 @@ def test_site_preflight_lists_every_cross_role_problem_at_once(tmp_path):
     )
     assert "inconsistent versions: kube_packages_kubernetes_version 1.37.1 (kubelet, kubeadm) and" in out
     assert "TASK [kubeforge.cluster.host_prep" not in out
+
+
+# --- the whole role on a host where nothing differs -----------------------------------------------------------------
+
+WRITE_GATE = f"{ROLE} : Install PyYAML and write the kubeadm configuration where the read found them different"
+READY_GATE = f"{ROLE} : Check that the initialised cluster answers (first control plane)"
+APPLY_GATE = (
+    f"{ROLE} : Initialise, join, install the admin kubeconfig and untaint where the read found something different"
+)
+FACTS = f"{ROLE} : Gather the facts the role needs (OS family, default address)"
+# Tasks that run on the controller only; every other task that is not skipped is a module run on the host.
+CONTROLLER = {"assert", "include_tasks", "include_role", "include_vars", "set_fact", "debug", "validate_argument_spec"}
+CONTROLLER |= {f"ansible.builtin.{name}" for name in CONTROLLER}
+
+
+def _client_key(kubeconfig):
+    """The client key of a kubeconfig's first user (kubesim's admin: client-key-data), which must never show."""
+    return yaml.safe_load(Path(kubeconfig).read_text())["users"][0]["user"]["client-key-data"]
+
+
+def _role_host(tmp_path, server):
+    """A first control plane whose cluster was initialised (the admin kubeconfig is kubesim's): the whole role with its
+    kubeadm configuration, the admin user's home in tmp_path (the fake Python is every module's interpreter)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (tmp_path / "etc").mkdir(mode=0o755)
+    env, _read = _read_env(tmp_path, home)
+    env["KUBEADM_DOUBLE_ROOT"] = str(tmp_path / "root")
+    extra = {
+        "control_plane_config_path": str(tmp_path / "etc" / "kubeadm-config.yaml"),
+        "control_plane_admin_conf": str(server.kubeconfig),
+        "control_plane_admin_user": getpass.getuser(),
+        "control_plane_kubernetes_version": "v1.36.4",
+        "control_plane_advertise_address": "192.0.2.10",
+        "control_plane_kubeadm_path": str(_kubeadm(tmp_path)),
+        "control_plane_kubectl_path": os.path.join(os.path.dirname(sys.executable), "kubectl"),
+        "ansible_python_interpreter": str(tmp_path / "fake-python"),
+        "ansible_become": False,
+    }
+    tasks = [
+        {"ansible.builtin.setup": {"gather_subset": ["!all", "min", "network"]}},
+        {"ansible.builtin.include_role": {"name": ROLE}},
+    ]
+    return home, env, extra, tasks
+
+
+def _role_tasks(run):
+    """(module runs, skipped tasks) of the role (the play's own setup left out)."""
+    role = [t for t in run.tasks if t.name.startswith(ROLE)]
+    ran = [t.name for t in role if t.action not in CONTROLLER and not t.result.get("skipped")]
+    return ran, [t.name for t in role if t.result.get("skipped")]
+
+
+def test_the_role_on_a_host_where_nothing_differs_runs_its_read_and_checks_and_skips_two_includes(
+    apiserver_factory, ansible_playbook, tmp_path
+):
+    """First control plane of an initialised cluster: the first run writes the configuration and ~/.kube/config; the
+    next runs the read, kubeadm's validation and the API server question (module runs) and skips the writing tasks as
+    two includes. Each drift still reaches its task: the configuration (reported by --check and rewritten), ~/.kube
+    missing (--check reports the directory, writes nothing, does not fail), and a silent API server is refused."""
+    server = apiserver_factory()
+    home, env, extra, tasks = _role_host(tmp_path, server)
+    config = Path(extra["control_plane_config_path"])
+
+    def run(check=False):
+        result = ansible_playbook(tasks, check=check, diff=check, extra_vars=extra, groups=["control_plane"], env=env)
+        assert _client_key(server.kubeconfig) not in result.output
+        return result
+
+    first = run()
+    assert first.rc == 0, first.stdout
+    assert first.task(WRITE_CONFIG).changed
+    assert (home / ".kube" / "config").read_bytes() == Path(server.kubeconfig).read_bytes()
+
+    noop = run()
+    assert noop.rc == 0, noop.stdout
+    assert not any(t.changed for t in noop.tasks)
+    ran, skipped = _role_tasks(noop)
+    assert ran == [READ, VALIDATE, ASK]
+    assert skipped == [FACTS, WRITE_GATE, APPLY_GATE]
+    check = run(check=True)
+    assert check.rc == 0, check.stdout
+    assert _role_tasks(check)[1] == [FACTS, WRITE_GATE, VALIDATE, APPLY_GATE]  # kubeadm is not run in check mode
+
+    config.write_text(config.read_text() + "# drift\n")
+    drift = run(check=True)
+    assert drift.rc == 0, drift.stdout
+    assert drift.task(WRITE_CONFIG).changed
+    assert config.read_text().endswith("# drift\n")
+    assert run().task(WRITE_CONFIG).changed
+    assert _role_tasks(run())[0] == [READ, VALIDATE, ASK]
+
+    # ~/.kube missing, the admin kubeconfig there: --check reports the directory and leaves the copy to the real run.
+    (home / ".kube" / "config").unlink()
+    (home / ".kube").rmdir()
+    missing = run(check=True)
+    assert missing.rc == 0, missing.stdout
+    assert missing.task(KUBE_DIR).changed
+    assert missing.task(COPY).result.get("skipped") is True
+    assert not (home / ".kube").exists()
+    fixed = run()
+    assert fixed.rc == 0, fixed.stdout
+    assert fixed.task(KUBE_DIR).changed and fixed.task(COPY).changed
+    assert (home / ".kube" / "config").read_bytes() == Path(server.kubeconfig).read_bytes()
+
+    server.stop_apiserver()
+    silent = run(check=True)
+    assert silent.rc != 0
+    assert "exists (the cluster was initialised) but the API server" in " ".join(silent.stdout.split())
+
+
+def test_a_control_plane_that_has_not_joined_goes_to_the_join(tmp_path, ansible_playbook):
+    """Three control planes: the read's kubelet kubeconfig (kubeadm init and join write it) decides whether the host
+    goes to the join (control_plane_differs); with it present and nothing else to do, nothing is included."""
+    (tmp_path / "etc").mkdir()
+    admin_conf = _admin_conf(tmp_path)
+    kubelet_conf = tmp_path / "etc" / "kubelet.conf"
+    extra = {
+        "control_plane_config_path": str(tmp_path / "etc" / "kubeadm-config.yaml"),
+        "control_plane_admin_conf": str(admin_conf),
+        "control_plane_kubelet_conf": str(kubelet_conf),
+        "control_plane_admin_user": "",
+        "ansible_become": False,
+    }
+    tasks = [
+        {"ansible.builtin.include_role": {"name": ROLE, "tasks_from": "read", "public": True}},
+        {"name": "differs", "ansible.builtin.debug": {"msg": "{{ control_plane_differs | bool }}"}},
+    ]
+    inventory = ["[control_plane]", "localhost", "kube-cp-2", "kube-cp-3"]
+
+    def differs():
+        run = ansible_playbook(tasks, check=True, extra_vars=extra, inventory_lines=inventory)
+        assert run.rc == 0, run.stdout
+        return str(run.task("differs").result["msg"])
+
+    assert differs() == "True"
+    kubelet_conf.write_text("kubelet\n")
+    assert differs() == "False"
+    admin_conf.unlink()  # the first control plane (localhost) without the admin kubeconfig: kubeadm init is due
+    assert differs() == "True"

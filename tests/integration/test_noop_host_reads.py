@@ -25,6 +25,7 @@ APPLY = HP + "Change what the read found different"
 REPORT = HP + "Report the kernel parameters check mode would set"
 LINK = CNI + "Link each plugin that no other package installed there"
 MKDIR = CNI + "Create the CNI plugin directory"
+CNI_APPLY = CNI + "Change what the read found different"
 # Tasks that run on the controller only; every other task that is not skipped is a module run on the host.
 CONTROLLER = {"assert", "debug", "fail", "set_fact", "include_tasks", "include_role", "include_vars", "meta"}
 CONTROLLER |= {f"ansible.builtin.{name}" for name in CONTROLLER} | {"ansible.builtin.validate_argument_spec"}
@@ -274,6 +275,13 @@ def test_cni_plugins_one_read_fixes_a_missing_or_wrong_link_and_check_reports_it
     assert second.rc == 0, second.stdout
     assert not any(t.changed for t in second.tasks)
     assert _module_runs(second) == [CNI_READ]
+    # Nothing differs: the writing tasks are skipped as one include (cni_plugins_differs), not one by one (the other
+    # skip: validate.yml's fact gathering, the facts being there).
+    role_tasks = [t for t in second.tasks if t.name.startswith(CNI)]
+    assert [t.name for t in role_tasks if t.result.get("skipped")] == [
+        CNI + "Gather the facts this role needs",
+        CNI_APPLY,
+    ]
     # The directory with another mode: the file task runs for it (check mode reports it), and only then.
     bin_dir.chmod(0o775)
     drift = _cni(ansible_playbook, extra, check=True)
