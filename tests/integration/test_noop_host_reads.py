@@ -185,6 +185,22 @@ def test_a_peer_with_the_same_mac_or_product_uuid_is_named_and_an_ignored_check_
     assert quiet.task(PREFLIGHT).result.get("skipped") is True
 
 
+def test_an_unsupported_platform_is_refused_before_the_read_and_a_supported_one_skips_the_check(ansible_playbook):
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "validate"}}
+    check = HP + "Check that the platform is supported"
+    supported = ansible_playbook([FACTS, task], check=True)
+    assert supported.rc == 0, supported.stdout
+    assert supported.task(check).result.get("skipped") is True
+    only_gentoo = {"host_prep_supported_platforms": {"Gentoo": ["1"]}}
+    refused = ansible_playbook([FACTS, task], check=True, extra_vars=only_gentoo)
+    assert refused.rc != 0
+    assert re.fullmatch(
+        r"host_prep: unsupported platform \S+ \S+ on localhost; "
+        r'supported: \{"Gentoo": \["1"\]\}\. Nothing was changed\.',
+        refused.task(check).msg,
+    ), refused.task(check).msg
+
+
 def test_a_missing_base_package_sends_the_packages_to_apt(tmp_path, ansible_playbook):
     """dpkg-query in the read finds the package not installed, so apt runs (in check mode apt then says it has no such
     package: it was asked); with every package installed apt is not run (test_noop_paths.py)."""
