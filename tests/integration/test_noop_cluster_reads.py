@@ -291,6 +291,37 @@ def test_control_plane_lists_every_bad_setting_at_once(ansible_playbook):
     assert "control_plane_kube_proxy_mode must be '', iptables, ipvs or nftables (is 'bogus')" in message
 
 
+@pytest.mark.parametrize(
+    ("pod", "service", "problem"),
+    [
+        ("10.0.0.0/8", "10.96.0.0/12", "control_plane_pod_subnet 10.0.0.0/8 overlaps control_plane_service_subnet"),
+        ("10.96.0.0/16", "10.96.1.0/12", "control_plane_pod_subnet 10.96.0.0/16 overlaps control_plane_service_subnet"),
+        ("10.244.0.0/16", "10.96.0.0/12", None),
+        ("10.97.0.0/16", "10.96.0.0/16", None),
+        ("fd00:10:244::/56", "fd00:10:96::/108", None),
+        ("300.244.0.0/16", "10.96.0.0/12", "control_plane_pod_subnet: not a network in CIDR notation (300.244.0.0/16)"),
+        (
+            "10.244.0.0/33",
+            "10.96.0.0",
+            "control_plane_pod_subnet, control_plane_service_subnet: not a network in CIDR notation (10.244.0.0/33, "
+            "10.96.0.0).",
+        ),
+    ],
+    ids=["pod-around-service", "host-bits-inside", "apart", "adjacent", "ipv6", "octet", "both"],
+)
+def test_control_plane_subnets_are_checked_in_one_template(ansible_playbook, pod, service, problem):
+    """The CIDR and overlap checks, computed once in the one template of tasks/validate.yml."""
+    task = {"ansible.builtin.include_role": {"name": ROLE, "tasks_from": "validate"}}
+    extra = {"control_plane_pod_subnet": pod, "control_plane_service_subnet": service}
+    run = ansible_playbook([task], extra_vars=extra, groups=["control_plane"])
+    if problem is None:
+        assert run.rc == 0, run.stdout
+        assert run.task(f"{ROLE} : Check the control-plane settings").result.get("skipped") is True
+    else:
+        assert run.rc != 0
+        assert problem in " ".join(run.stdout.replace("\\n", " ").split())
+
+
 def test_cni_lists_every_bad_setting_at_once(ansible_playbook):
     message = _validate(ansible_playbook, "cni", {"cni_plugin": "weave", "cni_flannel_backend": "udp"})
     assert "cni_plugin: unknown network add-on 'weave'; supported: flannel, calico, manifest, none." in message

@@ -10,6 +10,8 @@ Runs that are not in check mode only write into tmp_path: the fake host needs no
 from __future__ import annotations
 
 import os
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,7 +145,7 @@ def test_the_read_counts_cpus_and_memory_as_the_setup_module_did(ansible_playboo
     ],
 )
 def test_too_few_cpus_or_too_little_memory_is_refused_with_the_same_message(tmp_path, ansible_playbook, case):
-    """The message the hardware facts gave (templates/preflight-results.j2), now from the read's /proc counts."""
+    """The message the hardware facts gave (tasks/preflight.yml), now from the read's /proc counts."""
     cpus, memory_mb, problems, checks = case
     root, extra = _fake_host(tmp_path, cpus=cpus, memory_mb=memory_mb)
     refused = _host_prep(ansible_playbook, extra)
@@ -157,6 +159,47 @@ def test_too_few_cpus_or_too_little_memory_is_refused_with_the_same_message(tmp_
     warned = _host_prep(ansible_playbook, {**extra, "host_prep_preflight": dict.fromkeys(["cpus", "memory"], "warn")})
     assert warned.rc == 0, warned.stdout
     assert warned.task(PREFLIGHT).msg == f"WARNING host_prep preflight on localhost: {problems}"
+
+
+def test_a_peer_with_the_same_mac_or_product_uuid_is_named_and_an_ignored_check_is_not_reported(
+    tmp_path, ansible_playbook
+):
+    """Two play hosts on one machine (localhost and "twin", reading the same fake product_uuid): each check names the
+    peer it shares the value with, failing or warning as host_prep_preflight says; ignored, the task is skipped."""
+    _root, extra = _fake_host(tmp_path)
+    twin = [f"twin ansible_connection=local ansible_python_interpreter={sys.executable}"]
+    options = {"play_hosts": "localhost:twin", "inventory_lines": twin, "check": True}
+    checks = dict.fromkeys(["cpus", "memory", "ports"], "fail")
+    shared = {"unique_mac": "fail", "unique_product_uuid": "warn"}
+    refused = _host_prep(ansible_playbook, {**extra, "host_prep_preflight": {**checks, **shared}}, **options)
+    assert refused.rc != 0
+    assert refused.task(PREFLIGHT).failed
+    assert re.search(
+        r"host_prep preflight on localhost failed: MAC address \S+ is shared with twin "
+        r"\(set host_prep_preflight.unique_mac to warn or ignore to go on\); "
+        r"warnings: product_uuid 6b1c4a2e-0000-4000-8000-000000000001 is shared with twin$",
+        " ".join(refused.task(PREFLIGHT).msg.split()),
+    ), refused.task(PREFLIGHT).msg
+    ignored = dict.fromkeys(shared, "ignore")
+    quiet = _host_prep(ansible_playbook, {**extra, "host_prep_preflight": {**checks, **ignored}}, **options)
+    assert quiet.rc == 0, quiet.stdout
+    assert quiet.task(PREFLIGHT).result.get("skipped") is True
+
+
+def test_an_unsupported_platform_is_refused_before_the_read_and_a_supported_one_skips_the_check(ansible_playbook):
+    task = {"ansible.builtin.include_role": {"name": "kubeforge.cluster.host_prep", "tasks_from": "validate"}}
+    check = HP + "Check that the platform is supported"
+    supported = ansible_playbook([FACTS, task], check=True)
+    assert supported.rc == 0, supported.stdout
+    assert supported.task(check).result.get("skipped") is True
+    only_gentoo = {"host_prep_supported_platforms": {"Gentoo": ["1"]}}
+    refused = ansible_playbook([FACTS, task], check=True, extra_vars=only_gentoo)
+    assert refused.rc != 0
+    assert re.fullmatch(
+        r"host_prep: unsupported platform \S+ \S+ on localhost; "
+        r'supported: \{"Gentoo": \["1"\]\}\. Nothing was changed\.',
+        refused.task(check).msg,
+    ), refused.task(check).msg
 
 
 def test_a_missing_base_package_sends_the_packages_to_apt(tmp_path, ansible_playbook):
