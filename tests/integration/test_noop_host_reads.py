@@ -257,6 +257,36 @@ def test_a_drifted_kernel_parameter_is_reported_in_check_mode_and_not_set(tmp_pa
     assert not list((root / "etc").iterdir())
 
 
+def test_check_mode_reports_the_swap_and_the_kernel_modules_it_would_change(tmp_path, ansible_playbook):
+    """swapoff and modprobe are commands, skipped in check mode: --check reports each as a change (as it reports a
+    kernel parameter) and runs neither; the fstab line it would comment out is reported and left as it is."""
+    root, extra = _fake_host(tmp_path)
+    (root / "swaps").write_text(
+        "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/swapfile file\t\t1048572\t\t0\t\t-2\n"
+    )
+    fstab = "UUID=1 / ext4 errors=remount-ro 0 1\n/swapfile none swap sw 0 0\n"
+    (root / "fstab").write_text(fstab)
+    absent = "kubeforge_test_absent"
+    extra = {**extra, "host_prep_kernel_modules": ["overlay", "br_netfilter", absent]}
+    run = _host_prep(ansible_playbook, extra, check=True)
+    assert run.rc == 0, run.stdout
+    assert run.task(HP + "Turn swap off now").result.get("skipped") is True
+    assert run.task(HP + "Report the swap check mode would turn off").changed
+    assert run.task(HP + "Comment out swap entries in /etc/fstab").changed
+    assert (root / "fstab").read_text() == fstab
+    assert run.task(HP + "Report the kernel modules check mode would load").changed
+    assert run.task(HP + "Report the kernel modules check mode would load").msg == [absent]
+    # Where nothing differs neither report runs.
+    (root / "swaps").write_text("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")
+    (root / "fstab").write_text("UUID=1 / ext4 errors=remount-ro 0 1\n")
+    quiet = _host_prep(ansible_playbook, {**extra, "host_prep_kernel_modules": ["overlay", "br_netfilter"]}, check=True)
+    assert quiet.rc == 0, quiet.stdout
+    assert [t.name for t in quiet.tasks if t.changed] == [
+        HP + "Persist the kernel modules in /etc/modules-load.d",
+        HP + "Write the kernel parameters file",
+    ]
+
+
 @pytest.mark.parametrize("broken", ["swaps", "meminfo", "ss", "dpkg-query"])
 def test_a_failing_read_fails_before_anything_changes(tmp_path, ansible_playbook, broken):
     root, extra = _fake_host(tmp_path)
@@ -319,10 +349,11 @@ def test_cni_plugins_one_read_fixes_a_missing_or_wrong_link_and_check_reports_it
     assert not any(t.changed for t in second.tasks)
     assert _module_runs(second) == [CNI_READ]
     # Nothing differs: the writing tasks are skipped as one include (cni_plugins_differs), not one by one (the other
-    # skip: validate.yml's fact gathering, the facts being there).
+    # skips: validate.yml's fact gathering, the facts being there, and its input check, a fail task with no problem).
     role_tasks = [t for t in second.tasks if t.name.startswith(CNI)]
     assert [t.name for t in role_tasks if t.result.get("skipped")] == [
         CNI + "Gather the facts this role needs",
+        CNI + "Check the platform, and the release version and architecture",
         CNI_APPLY,
     ]
     # The directory with another mode: the file task runs for it (check mode reports it), and only then.

@@ -382,7 +382,8 @@ def test_host_state_counts_every_fstab_line_the_swap_replace_would_change(tmp_pa
     host_prep) and skips the replace task when there are none: the count must cover every line the replace's own
     pattern would change."""
     role = REPO_ROOT / "roles" / "host_prep"
-    swap_task = yaml.safe_load((role / "tasks" / "swap.yml").read_text())[1]["ansible.builtin.replace"]
+    tasks = yaml.safe_load((role / "tasks" / "swap.yml").read_text())
+    swap_task = next(task["ansible.builtin.replace"] for task in tasks if "ansible.builtin.replace" in task)
     pattern = re.compile(swap_task["regexp"], re.MULTILINE)
     paths = yaml.safe_load((role / "vars" / "main.yml").read_text())["host_prep_state_paths"]
     for count in range(len(FSTAB_LINES) + 1):
